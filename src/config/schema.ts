@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../time.js';
 
 /**
  * The one configuration schema. It gives the defaults, the validation, the TypeScript types,
@@ -24,6 +25,7 @@ export const configSchema = z.strictObject({
         .describe('Terminal id: names the MQTT topics and the client id.'),
       timezone: z
         .string()
+        .refine(isValidTimeZone, { message: 'expected an IANA time zone such as Europe/Madrid' })
         .default('UTC')
         .describe('IANA time zone of the door, used for shifts and reports (e.g. Europe/Madrid).'),
       camera_name: z

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PresenteError } from '../errors.js';
@@ -15,6 +15,9 @@ export const DATABASE_FILE = 'presente.db';
 /** Makes sure the data directory exists and is writable; a clear error otherwise. */
 export function ensureDataDir(dataDir: string): string {
   const dir = resolve(dataDir);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new PresenteError(`data directory ${dir}: exists and is not a directory`);
+  }
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
