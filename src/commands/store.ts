@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import { configKeys } from '../config/load.js';
 import { PresenteError, UsageError } from '../errors.js';
 import { bundledSeedsDir } from '../paths.js';
+import { eraseUser } from '../privacy/erase.js';
 import { migrate } from '../store/migrate.js';
 import { listRoles } from '../store/roles.js';
 import { seed } from '../store/seed.js';
 import { listShifts, shiftProblems, upsertShift, WEEKDAYS, type Weekday } from '../store/shifts.js';
 import { listTemplates } from '../store/templates.js';
-import { addUser, findUser, listUsers, removeUser } from '../store/users.js';
+import { addUser, findUser, listUsers } from '../store/users.js';
 import type { Command, CommandContext } from './framework.js';
 import { table } from './table.js';
 
@@ -129,7 +130,7 @@ const usersRemove: Command = {
   json: true,
   run(ctx) {
     const code = ctx.positionals[0]!;
-    const outcome = removeUser(ctx.store, code);
+    const outcome = eraseUser(ctx.store, code, ctx.logger);
     ctx.print({ code, outcome }, () =>
       outcome === 'deleted'
         ? `removed user ${code} and erased their face templates`
