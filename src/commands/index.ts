@@ -7,10 +7,11 @@ import {
   type Output,
   parseCommandArgs,
 } from './framework.js';
+import { mqttCommands } from './mqtt.js';
 import { storeCommands } from './store.js';
 
 /** Every command, in the order `presente --help` lists them. */
-export const commands: Command[] = [...storeCommands];
+export const commands: Command[] = [...storeCommands, ...mqttCommands];
 
 const stdio: Output = {
   out: (text) => process.stdout.write(`${text}\n`),
