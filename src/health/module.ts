@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Module, Runtime } from '../daemon.js';
 import { ExitCode, PresenteError } from '../errors.js';
 import type { Alert, AlertKind } from '../events.js';
@@ -29,6 +30,8 @@ export class HealthModule implements Module {
   private pressureLevel: PressureLevel = 'normal';
   private readonly raised = new Set<AlertKind>();
   private stopRequested = false;
+  /** Where /health listens once started (port 0 in the config picks a free one). */
+  address: AddressInfo | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -63,7 +66,7 @@ export class HealthModule implements Module {
         this.logger,
       );
       try {
-        await this.server.listen(http.host, http.port);
+        this.address = await this.server.listen(http.host, http.port);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'error';
         throw new PresenteError(
