@@ -147,3 +147,43 @@ describe('rekey', () => {
     db.close();
   });
 });
+
+describe('presente templates rekey', () => {
+  it('moves every template to the new key, and refuses a wrong current key', async () => {
+    const { dir, db, userId } = freshStore();
+    const oldKey = generateKey();
+    const newKey = generateKey();
+    const oldFile = join(dir, 'old.key');
+    const newFile = join(dir, 'new.key');
+    const badFile = join(dir, 'bad.key');
+    writeFileSync(oldFile, oldKey.toString('hex'));
+    writeFileSync(newFile, newKey);
+    writeFileSync(badFile, 'not a key');
+    insertTemplate(db, userId, sealDescriptor(descriptor(10), templateKey(oldKey)), 'test', {});
+    insertTemplate(db, userId, sealDescriptor(descriptor(11), null), 'test', {});
+    const env = { PRESENTE_DATA_DIR: dir, PRESENTE_PRIVACY_TEMPLATE_KEY_FILE: oldFile };
+
+    const bad = await runCli(['templates', 'rekey', '--new-key', badFile], env);
+    assert.equal(bad.code, 78);
+    assert.match(bad.stderr, /bad.key: expected 32 random bytes/);
+
+    const result = await runCli(['templates', 'rekey', '--new-key', newFile, '--json'], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), {
+      templates: 2,
+      fromKey: templateKey(oldKey).id,
+      toKey: templateKey(newKey).id,
+    });
+    assert.deepEqual(checkTemplateKey(db, templateKey(newKey)), { encrypted: 2, unencrypted: 0 });
+    const rows = loadActiveTemplates(db);
+    assert.deepEqual(openDescriptor(rows[0]!, templateKey(newKey)), descriptor(10));
+
+    // The configuration still names the old key: nothing may change.
+    const before = allSealedTemplates(db);
+    const again = await runCli(['templates', 'rekey', '--new-key', oldFile], env);
+    assert.equal(again.code, 78);
+    assert.match(again.stderr, /sealed with key .* configure the right key file/);
+    assert.deepEqual(allSealedTemplates(db), before);
+    db.close();
+  });
+});

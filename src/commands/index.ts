@@ -8,10 +8,11 @@ import {
   parseCommandArgs,
 } from './framework.js';
 import { mqttCommands } from './mqtt.js';
+import { reportCommands } from './reports.js';
 import { storeCommands } from './store.js';
 
 /** Every command, in the order `presente --help` lists them. */
-export const commands: Command[] = [...storeCommands, ...mqttCommands];
+export const commands: Command[] = [...storeCommands, ...mqttCommands, ...reportCommands];
 
 const stdio: Output = {
   out: (text) => process.stdout.write(`${text}\n`),
