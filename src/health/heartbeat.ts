@@ -7,7 +7,7 @@ import type { PressureLevel } from './pressure.js';
  * on `heartbeat`, printed by `presente status --json` and served at /status. Null means the
  * figure is not known here (no GC yet, no thermal sensor, no model loaded).
  */
-export interface HeartbeatFigures {
+export type HeartbeatFigures = {
   terminal_id: string;
   at: string;
   uptime_s: number;
@@ -49,7 +49,7 @@ export interface HeartbeatFigures {
   node_version: string;
   tfjs_version: string | null;
   face_api_version: string | null;
-}
+};
 
 type NumericKey = {
   [K in keyof HeartbeatFigures]: HeartbeatFigures[K] extends string | null ? never : K;
