@@ -36,6 +36,8 @@ export interface MqttModule extends Module {
   /** Called after a request changed users or templates. */
   onRosterChanged(listener: () => void): void;
   readonly topics: Topics;
+  /** Connected to a broker right now. */
+  readonly connected: boolean;
   /** The delivery side, once connected to a broker (undefined when there is none). */
   readonly publisher: OutboxPublisher | undefined;
 }
@@ -199,6 +201,9 @@ export function createMqttModule(runtime: Runtime): MqttModule {
     topics,
     get publisher() {
       return publisher;
+    },
+    get connected() {
+      return connection?.connected === true;
     },
     setHeartbeatSource: (source) => {
       heartbeatSource = source;
