@@ -7,12 +7,18 @@ import {
   type Output,
   parseCommandArgs,
 } from './framework.js';
+import { healthCommands } from './health.js';
 import { mqttCommands } from './mqtt.js';
 import { reportCommands } from './reports.js';
 import { storeCommands } from './store.js';
 
 /** Every command, in the order `presente --help` lists them. */
-export const commands: Command[] = [...storeCommands, ...mqttCommands, ...reportCommands];
+export const commands: Command[] = [
+  ...storeCommands,
+  ...mqttCommands,
+  ...reportCommands,
+  ...healthCommands,
+];
 
 const stdio: Output = {
   out: (text) => process.stdout.write(`${text}\n`),

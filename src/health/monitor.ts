@@ -306,25 +306,11 @@ export class HealthMonitor {
   }
 
   private diskFreeMb(): number | null {
-    try {
-      const fs = statfsSync(this.dataDir());
-      return (fs.bavail * fs.bsize) / MB;
-    } catch {
-      return null;
-    }
+    return diskFreeMb(this.dataDir());
   }
 
   private dbSizeMb(): number | null {
-    const file = join(this.dataDir(), DATABASE_FILE);
-    let bytes = 0;
-    for (const suffix of ['', '-wal']) {
-      try {
-        bytes += statSync(file + suffix).size;
-      } catch {
-        if (suffix === '') return null;
-      }
-    }
-    return bytes / MB;
+    return databaseSizeMb(this.dataDir());
   }
 
   /** Takes the write lock and releases it: fails on a read-only file, disk or mount. */
@@ -346,6 +332,30 @@ export class HealthMonitor {
       return null;
     }
   }
+}
+
+/** Free space for this user in the file system holding `dir`, or null if unknown. */
+export function diskFreeMb(dir: string): number | null {
+  try {
+    const fs = statfsSync(dir);
+    return (fs.bavail * fs.bsize) / MB;
+  } catch {
+    return null;
+  }
+}
+
+/** The database file with its write-ahead log, or null when there is no database yet. */
+export function databaseSizeMb(dataDir: string): number | null {
+  const file = join(dataDir, DATABASE_FILE);
+  let bytes = 0;
+  for (const suffix of ['', '-wal']) {
+    try {
+      bytes += statSync(file + suffix).size;
+    } catch {
+      if (suffix === '') return null;
+    }
+  }
+  return bytes / MB;
 }
 
 function readThrottled(): boolean | null {
