@@ -7,7 +7,13 @@ import type { Logger } from '../log.js';
 import { FfmpegSource } from './ffmpeg.js';
 import type { Frame, RgbImage } from './frame.js';
 import { ImagesSource } from './images.js';
-import { type FrameClock, type FrameSource, streamClock, wallClock } from './source.js';
+import {
+  type FrameClock,
+  type FrameSource,
+  SourceError,
+  streamClock,
+  wallClock,
+} from './source.js';
 import { WebcamSource } from './webcam.js';
 
 /** Consecutive failed sessions, without a frame in between, before the state is `failed`. */
@@ -35,6 +41,11 @@ export interface CameraOptions {
   restartMaxMs: number;
   clock?: FrameClock;
   restartMinMs?: number;
+  /**
+   * Consecutive failures after which the frames end with the error (a replay of a broken
+   * file). Unset for a terminal: a live camera is retried for as long as the daemon runs.
+   */
+  giveUpAfter?: number;
 }
 
 /**
@@ -116,6 +127,11 @@ export class Camera extends EventEmitter<{ state: [CameraStatus] }> {
       } catch (err) {
         if (signal.aborted) break;
         failures = gotFrame ? 1 : failures + 1;
+        if (this.options.giveUpAfter !== undefined && failures >= this.options.giveUpAfter) {
+          this.current.lastError = (err as Error).message;
+          this.setState('failed');
+          throw new SourceError(`${this.current.source}: ${(err as Error).message}`);
+        }
         await this.restartAfter(failures, (err as Error).message, signal);
       } finally {
         signal.removeEventListener('abort', stop);

@@ -10,10 +10,12 @@ import {
 import { healthCommands } from './health.js';
 import { mqttCommands } from './mqtt.js';
 import { reportCommands } from './reports.js';
+import { runCommands } from './run.js';
 import { storeCommands } from './store.js';
 
 /** Every command, in the order `presente --help` lists them. */
 export const commands: Command[] = [
+  ...runCommands,
   ...storeCommands,
   ...mqttCommands,
   ...reportCommands,

@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { RecognitionModule } from './attendance/module.js';
+import type { Config } from './config/schema.js';
+import { Daemon, type Module, type Runtime } from './daemon.js';
+import type { Logger } from './log.js';
+import { bundledSeedsDir } from './paths.js';
+import type { Db } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { seed } from './store/seed.js';
+import { getVisionEngine, type VisionEngine } from './vision/engine.js';
+
+export interface DaemonParts {
+  daemon: Daemon;
+  runtime: Runtime;
+  vision: VisionEngine;
+  recognition: RecognitionModule;
+}
+
+/** Migrations, then the seeds (data only: they never load a model), then closes the file last. */
+function storeModule(runtime: Runtime): Module {
+  const logger = runtime.logger.child({ module: 'store' });
+  return {
+    name: 'store',
+    async start() {
+      const { config, db } = runtime;
+      const migrated = migrate(db);
+      logger.info({ version: migrated.current, applied: migrated.applied }, 'database ready');
+      if (config.seeds.on_start) {
+        const seeded = seed(db, config.seeds.dir ? resolve(config.seeds.dir) : bundledSeedsDir);
+        logger.info({ changed: seeded.changed }, 'seeds applied');
+      }
+    },
+    async stop() {
+      runtime.db.close();
+    },
+  };
+}
+
+/** Loads the face model, once per process, before anything asks it for a face. */
+function visionModule(engine: VisionEngine): Module {
+  return {
+    name: 'vision',
+    async start() {
+      await engine.load();
+    },
+    async stop() {
+      await engine.close();
+    },
+  };
+}
+
+/**
+ * The daemon `presente run` starts: every capability as a module, started in this order and
+ * stopped in reverse. A new capability is added here, at the step where it belongs.
+ */
+export function buildDaemon(options: { config: Config; logger: Logger; db: Db }): DaemonParts {
+  const daemon = new Daemon(options.logger);
+  const runtime: Runtime = {
+    ...options,
+    bus: daemon.bus,
+    requestStop: (reason, exitCode) => void daemon.stop(reason, exitCode),
+  };
+  const vision = getVisionEngine(runtime.config.vision, runtime.logger);
+  const recognition = new RecognitionModule(runtime, vision);
+
+  // 1. The database: schema and seeds. Stopped last, so every module can still write.
+  daemon.add(storeModule(runtime));
+
+  // 2. Health (memory, GC, /health, systemd) goes here: it watches the model load below.
+
+  // 3. The face model, loaded once.
+  daemon.add(visionModule(vision));
+
+  // 4. MQTT (presence, outbox delivery, requests) goes here: connected before punches flow.
+
+  // 5. The camera and the recognition loop: punches start here.
+  daemon.add(recognition);
+
+  // 6. Scheduled jobs (retention, daily summary) go here.
+
+  return { daemon, runtime, vision, recognition };
+}
