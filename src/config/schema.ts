@@ -272,6 +272,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true).describe('Publish a daily summary.'),
       time: hhmm.default('23:55').describe('Local time of the daily summary.'),
+      day: z
+        .enum(['current', 'previous'])
+        .default('current')
+        .describe(
+          'Day summarised: current (the day it runs on) or previous (for an early-morning ' +
+            'time, so night shifts are complete).',
+        ),
     })
     .prefault({}),
 
