@@ -81,7 +81,10 @@ export const configSchema = z.strictObject({
         .enum(['auto', 'node', 'wasm', 'cpu'])
         .default('auto')
         .describe('auto: tfjs-node when installed, else WASM. cpu only when asked for.'),
-      detector: z.enum(['tiny', 'ssd']).default('tiny').describe('Face detector.'),
+      detector: z
+        .enum(['tiny', 'ssd'])
+        .default('ssd')
+        .describe('Face detector: ssd finds more faces; tiny is about 3x faster.'),
       input_size: z
         .number()
         .int()
@@ -93,14 +96,14 @@ export const configSchema = z.strictObject({
       min_score: z.number().min(0).max(1).default(0.5).describe('Minimum detection score.'),
       min_face_px: positive()
         .default(60)
-        .describe('Faces smaller than this (box width, pixels) are not described.'),
+        .describe('Faces smaller than this (larger side of the box, pixels) are not described.'),
       match_threshold: positive()
-        .default(0.5)
+        .default(0.55)
         .describe('Largest descriptor distance that can be a match.'),
       match_margin: z
         .number()
         .min(0)
-        .default(0.05)
+        .default(0.1)
         .describe('The next user must be at least this much farther than the best.'),
       min_frames: z
         .number()
@@ -112,14 +115,14 @@ export const configSchema = z.strictObject({
         .string()
         .default('')
         .describe('Folder of model files; empty means the ones inside @vladmandic/face-api.'),
-      enroll_min_face_px: positive().default(80).describe('Enrollment: minimum face width.'),
-      enroll_min_score: z.number().min(0).max(1).default(0.7).describe('Enrollment: min score.'),
+      enroll_min_face_px: positive().default(80).describe('Enrollment: minimum face size (px).'),
+      enroll_min_score: z.number().min(0).max(1).default(0.6).describe('Enrollment: min score.'),
       enroll_min_sharpness: z
         .number()
         .min(0)
-        .default(15)
+        .default(40)
         .describe('Enrollment: minimum variance of the Laplacian of the face.'),
-      enroll_max_yaw_deg: positive().default(30).describe('Enrollment: largest head turn.'),
+      enroll_max_yaw_deg: positive().default(35).describe('Enrollment: largest head turn.'),
       enroll_max_roll_deg: positive().default(25).describe('Enrollment: largest head tilt.'),
       max_image_bytes: positive()
         .default(15 * 1024 * 1024)
@@ -275,10 +278,7 @@ export const configSchema = z.strictObject({
       day: z
         .enum(['current', 'previous'])
         .default('current')
-        .describe(
-          'Day summarised: current (the day it runs on) or previous (for an early-morning ' +
-            'time, so night shifts are complete).',
-        ),
+        .describe('Day summarised: the one it runs on, or the previous (early-morning times).'),
     })
     .prefault({}),
 
