@@ -2,7 +2,11 @@ import { resolve } from 'node:path';
 import { RecognitionModule } from './attendance/module.js';
 import type { Config } from './config/schema.js';
 import { Daemon, type Module, type Runtime } from './daemon.js';
+import { engineProbe, HealthModule } from './health/module.js';
+import { SystemdModule } from './health/systemd.js';
 import type { Logger } from './log.js';
+import { visionEnroller } from './mqtt/enroll.js';
+import { createMqttModule, type MqttModule } from './mqtt/module.js';
 import { bundledSeedsDir } from './paths.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -14,6 +18,7 @@ export interface DaemonParts {
   runtime: Runtime;
   vision: VisionEngine;
   recognition: RecognitionModule;
+  mqtt: MqttModule;
 }
 
 /** Migrations, then the seeds (data only: they never load a model), then closes the file last. */
@@ -37,11 +42,12 @@ function storeModule(runtime: Runtime): Module {
 }
 
 /** Loads the face model, once per process, before anything asks it for a face. */
-function visionModule(engine: VisionEngine): Module {
+function visionModule(engine: VisionEngine, onLoaded: () => void = () => undefined): Module {
   return {
     name: 'vision',
     async start() {
       await engine.load();
+      onLoaded();
     },
     async stop() {
       await engine.close();
@@ -66,17 +72,37 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
   // 1. The database: schema and seeds. Stopped last, so every module can still write.
   daemon.add(storeModule(runtime));
 
-  // 2. Health (memory, GC, /health, systemd) goes here: it watches the model load below.
+  // 2. Health: memory, GC, alerts, /health and /metrics. Started early to watch the model load.
+  const health = new HealthModule(runtime, {
+    inference: () => {
+      const loop = recognition.status.loop;
+      return (
+        loop && { msP50: loop.ms_per_analysed_frame_p50, msP95: loop.ms_per_analysed_frame_p95 }
+      );
+    },
+  });
+  daemon.add(health);
 
   // 3. The face model, loaded once.
-  daemon.add(visionModule(vision));
+  daemon.add(visionModule(vision, () => health.setVision(engineProbe(vision))));
 
-  // 4. MQTT (presence, outbox delivery, requests) goes here: connected before punches flow.
+  // 4. MQTT (presence, outbox delivery, requests): connected before punches flow.
+  const mqtt = createMqttModule(runtime);
+  mqtt.setEnroller(visionEnroller(runtime, vision));
+  mqtt.onRosterChanged(() => recognition.reloadMatcher());
+  mqtt.setReloadHandler(async () => {
+    recognition.reloadMatcher();
+    return ['templates'];
+  });
+  daemon.add(mqtt);
 
   // 5. The camera and the recognition loop: punches start here.
   daemon.add(recognition);
 
   // 6. Scheduled jobs (retention, daily summary) go here.
 
-  return { daemon, runtime, vision, recognition };
+  // 7. systemd last: READY=1 once everything above is up; the first to stop (STOPPING=1).
+  daemon.add(new SystemdModule(runtime, { cameraState: () => health.monitor.cameraStateNow }));
+
+  return { daemon, runtime, vision, recognition, mqtt };
 }

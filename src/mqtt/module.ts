@@ -142,7 +142,14 @@ export function createMqttModule(runtime: Runtime): MqttModule {
       reload: async () => (reloadHandler ? reloadHandler() : []),
       enroller: () => enroller,
       rosterChanged: () => {
-        for (const listener of rosterListeners) listener();
+        for (const listener of rosterListeners) {
+          try {
+            listener();
+          } catch (err) {
+            // The change is committed; a listener that cannot follow now catches up later.
+            log.warn({ err }, 'could not apply a roster change at once');
+          }
+        }
       },
     },
     topics.response,
