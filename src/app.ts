@@ -19,6 +19,7 @@ export interface DaemonParts {
   vision: VisionEngine;
   recognition: RecognitionModule;
   mqtt: MqttModule;
+  health: HealthModule;
 }
 
 /** Migrations, then the seeds (data only: they never load a model), then closes the file last. */
@@ -94,6 +95,7 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
     recognition.reloadMatcher();
     return ['templates'];
   });
+  mqtt.setHeartbeatSource(() => health.heartbeat() ?? {});
   daemon.add(mqtt);
 
   // 5. The camera and the recognition loop: punches start here.
@@ -104,5 +106,5 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
   // 7. systemd last: READY=1 once everything above is up; the first to stop (STOPPING=1).
   daemon.add(new SystemdModule(runtime, { cameraState: () => health.monitor.cameraStateNow }));
 
-  return { daemon, runtime, vision, recognition, mqtt };
+  return { daemon, runtime, vision, recognition, mqtt, health };
 }

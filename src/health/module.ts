@@ -11,8 +11,35 @@ import type { PressureLevel } from './pressure.js';
 export interface HealthModuleOptions {
   /** The vision engine, once the daemon has one; without it the model counts as not loaded. */
   vision?: VisionProbe | undefined;
+  /** Analysis times measured by the frame loop; else those given to recordInference. */
+  inference?: InferenceSource | undefined;
   /** Replaces the monotonic clock (tests). */
   now?: () => number;
+}
+
+/** Analysis time percentiles from the frame loop (null before the first analysis). */
+export type InferenceSource = () => { msP50: number | null; msP95: number | null } | null;
+
+/** What the health module needs from the vision engine. */
+export interface EngineLike {
+  stats(): Promise<{ numTensors: number; numBytes: number; wasmBytes?: number }>;
+}
+
+/**
+ * A probe for an engine whose models have loaded. A loaded model holds its weights as
+ * tensors, so a count of zero means the inference worker has gone: the model is no longer
+ * loaded, and /health says so.
+ */
+export function engineProbe(engine: EngineLike): VisionProbe {
+  let workerAlive = true;
+  return {
+    loaded: () => workerAlive,
+    async stats() {
+      const stats = await engine.stats();
+      workerAlive = stats.numTensors > 0;
+      return stats;
+    },
+  };
 }
 
 /**
@@ -44,6 +71,7 @@ export class HealthModule implements Module {
       bus: runtime.bus,
       db: runtime.db,
       vision: options.vision,
+      inference: options.inference,
       now: options.now,
     });
   }

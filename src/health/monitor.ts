@@ -78,6 +78,8 @@ export interface MonitorOptions {
   bus: DaemonBus;
   db: Db;
   vision?: VisionProbe | undefined;
+  /** Analysis times from the frame loop; when absent, those given to recordInference. */
+  inference?: (() => { msP50: number | null; msP95: number | null } | null) | undefined;
   /** Monotonic clock in ms, replaceable in tests. */
   now?: () => number;
 }
@@ -233,7 +235,7 @@ export class HealthMonitor {
       dbWritable: this.dbWritable(),
       outboxPending: this.outboxPending(),
       camera: { state: this.cameraState, fps: this.framesSinceSample / elapsedS },
-      inference: { msP50: this.inferenceMs.percentile(50), msP95: this.inferenceMs.percentile(95) },
+      inference: this.inferenceFigures(),
       lastAttendanceAt: this.lastAttendanceAt,
       versions: softwareVersions(),
       pressure,
@@ -253,6 +255,12 @@ export class HealthMonitor {
     this.gcPauses.add(entry.duration);
     // The observer runs shortly after the collection, so this is close to the live heap.
     if (kind === 'major') this.heapAfterGcMb = process.memoryUsage().heapUsed / MB;
+  }
+
+  private inferenceFigures(): HealthSample['inference'] {
+    const fromLoop = this.options.inference?.();
+    if (fromLoop) return fromLoop;
+    return { msP50: this.inferenceMs.percentile(50), msP95: this.inferenceMs.percentile(95) };
   }
 
   private readLoopDelay(): HealthSample['loop'] {
