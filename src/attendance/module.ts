@@ -120,6 +120,11 @@ export class RecognitionModule implements Module {
     this.checkTimer.unref();
   }
 
+  /** Settles when the frames end: a finite source (a file played once) ran out, or stop(). */
+  finished(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.checkTimer);
     this.abort.abort();
