@@ -64,7 +64,9 @@ export class WebcamSource implements FrameSource {
         rmSync(location, { force: true });
         await new Promise<void>((resolve, reject) =>
           camera.capture(shellQuote(location), (err) =>
-            err ? reject(new SourceError(`fswebcam failed: ${err.message.trim()}`)) : resolve(),
+            err
+              ? reject(new SourceError(`fswebcam failed on ${device}: ${err.message.trim()}`))
+              : resolve(),
           ),
         );
         // fswebcam exits 0 when it cannot open the device; only the missing file tells.
