@@ -7,16 +7,20 @@ import {
   type Output,
   parseCommandArgs,
 } from './framework.js';
+import { demoCommands } from './demo.js';
 import { healthCommands } from './health.js';
 import { mqttCommands } from './mqtt.js';
 import { reportCommands } from './reports.js';
 import { runCommands } from './run.js';
 import { storeCommands } from './store.js';
+import { visionCommands } from './vision.js';
 
 /** Every command, in the order `presente --help` lists them. */
 export const commands: Command[] = [
   ...runCommands,
+  ...demoCommands,
   ...storeCommands,
+  ...visionCommands,
   ...mqttCommands,
   ...reportCommands,
   ...healthCommands,

@@ -87,6 +87,21 @@ export class Matcher {
     return new Matcher(entries, settings);
   }
 
+  /** The same templates minus one user's (the duplicate check at enrollment). */
+  without(userId: number): Matcher {
+    const entries: TemplateEntry[] = [];
+    for (let t = 0; t < this.owner.length; t++) {
+      const user = this.owner[t]!;
+      if (this.userIds[user] === userId) continue;
+      entries.push({
+        userId: this.userIds[user]!,
+        userCode: this.userCodes[user]!,
+        descriptor: this.descriptors.subarray(t * DESCRIPTOR_LENGTH, (t + 1) * DESCRIPTOR_LENGTH),
+      });
+    }
+    return new Matcher(entries, this.settings);
+  }
+
   /** Number of templates. */
   get size(): number {
     return this.owner.length;

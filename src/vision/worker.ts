@@ -175,7 +175,7 @@ async function analyze(request: AnalyzeRequest): Promise<DetectedFace[]> {
     const results = await api.detectAllFaces(input as never, detectorOptions).withFaceLandmarks();
     for (const result of results) {
       const { x, y, width, height } = result.detection.box;
-      const describe = request.describe && width >= request.minFacePx;
+      const describe = request.describe && Math.max(width, height) >= request.minFacePx;
       faces.push({
         box: { x, y, width, height },
         score: result.detection.score,
