@@ -91,6 +91,8 @@ const GC_KINDS: Record<number, GcKind> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
 
+/** Sampling step of the event-loop delay histogram. */
+const LOOP_RESOLUTION_MS = 10;
 /** Temperature is read through systeminformation, which can be slow: at most this often. */
 const TEMPERATURE_EVERY_MS = 60_000;
 /** The Raspberry Pi firmware reports under-voltage and throttling here, as a bit field. */
@@ -144,7 +146,7 @@ export class HealthMonitor {
       for (const entry of list.getEntries()) this.onGc(entry);
     });
     this.gcObserver.observe({ entryTypes: ['gc'] });
-    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loopDelay.enable();
 
     const { bus } = this.options;
@@ -266,9 +268,12 @@ export class HealthMonitor {
   private readLoopDelay(): HealthSample['loop'] {
     const histogram = this.loopDelay;
     if (!histogram || histogram.count === 0) return { delayMsP50: 0, delayMsP99: 0 };
+    // Node reports the interval between timer wake-ups, not the lateness: take the
+    // resolution off so an idle loop reads 0.
+    const late = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
     const figures = {
-      delayMsP50: histogram.percentile(50) / 1e6,
-      delayMsP99: histogram.percentile(99) / 1e6,
+      delayMsP50: late(histogram.percentile(50)),
+      delayMsP99: late(histogram.percentile(99)),
     };
     histogram.reset();
     return figures;

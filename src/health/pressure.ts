@@ -31,6 +31,7 @@ export interface PressureState {
   /** Why the level is what it is, for the log and the alert. */
   reason: string;
   rssMb: number;
+  /** Trends over the window; null until the samples span it. */
   rssSlopeMbPerHour: number | null;
   heapSlopeMbPerHour: number | null;
   /** Analyse one frame in this many: 1 normally, more while shedding work. */
@@ -91,8 +92,10 @@ export class PressureTracker {
 
   private decide(point: MemoryPoint): PressureState {
     const { softLimitMb, hardLimitMb, leakMbPerHour } = this.limits;
-    const rssSlope = this.trend((p) => p.rssMb);
-    const heapSlope = this.trend((p) => p.heapAfterGcMb);
+    // Before the window is covered a slope mostly measures startup (the model load).
+    const covered = this.windowCovered();
+    const rssSlope = covered ? this.trend((p) => p.rssMb) : null;
+    const heapSlope = covered ? this.trend((p) => p.heapAfterGcMb) : null;
     const base = {
       rssMb: point.rssMb,
       rssSlopeMbPerHour: rssSlope,
@@ -111,7 +114,7 @@ export class PressureTracker {
       const reason = `heap ${mb(point.heapUsedMb)} of ${mb(point.heapLimitMb)} MB`;
       return { ...base, level: 'hard', reason, frameStride: SHED_STRIDE };
     }
-    if (this.windowCovered()) {
+    if (covered) {
       if (heapSlope !== null && heapSlope > leakMbPerHour) {
         const reason = `heap after gc grows ${mb(heapSlope)} MB/h`;
         return { ...base, level: 'leak', reason, frameStride: SHED_STRIDE };
