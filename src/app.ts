@@ -4,10 +4,12 @@ import type { Config } from './config/schema.js';
 import { Daemon, type Module, type Runtime } from './daemon.js';
 import { engineProbe, HealthModule } from './health/module.js';
 import { SystemdModule } from './health/systemd.js';
+import { jobModules } from './jobs/index.js';
 import type { Logger } from './log.js';
 import { visionEnroller } from './mqtt/enroll.js';
 import { createMqttModule, type MqttModule } from './mqtt/module.js';
 import { bundledSeedsDir } from './paths.js';
+import { privacyModule } from './privacy/module.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { seed } from './store/seed.js';
@@ -72,6 +74,8 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
 
   // 1. The database: schema and seeds. Stopped last, so every module can still write.
   daemon.add(storeModule(runtime));
+  // The template key is checked before the slow model load: a wrong key fails at once.
+  daemon.add(privacyModule(runtime));
 
   // 2. Health: memory, GC, alerts, /health and /metrics. Started early to watch the model load.
   const health = new HealthModule(runtime, {
@@ -101,7 +105,8 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
   // 5. The camera and the recognition loop: punches start here.
   daemon.add(recognition);
 
-  // 6. Scheduled jobs (retention, daily summary) go here.
+  // 6. Scheduled jobs: the daily summary (catching up a day missed while stopped), retention.
+  for (const job of jobModules(runtime)) daemon.add(job);
 
   // 7. systemd last: READY=1 once everything above is up; the first to stop (STOPPING=1).
   daemon.add(new SystemdModule(runtime, { cameraState: () => health.monitor.cameraStateNow }));

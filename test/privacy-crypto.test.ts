@@ -187,3 +187,34 @@ describe('presente templates rekey', () => {
     db.close();
   });
 });
+
+describe('presente run with a template key', () => {
+  it('stops at start, before the model loads, when the key is wrong or missing', async () => {
+    const { dir, db, userId } = freshStore();
+    const keyFile = join(dir, 'right.key');
+    const wrongFile = join(dir, 'wrong.key');
+    writeFileSync(keyFile, generateKey());
+    writeFileSync(wrongFile, generateKey());
+    insertTemplate(db, userId, sealDescriptor(descriptor(12), readKeyFile(keyFile)), 'test', {});
+    db.close();
+    const env = {
+      PRESENTE_DATA_DIR: dir,
+      PRESENTE_HTTP_ENABLED: 'false',
+      PRESENTE_LOG_FORMAT: 'json',
+    };
+
+    const wrong = await runCli(['run'], { ...env, PRESENTE_PRIVACY_TEMPLATE_KEY_FILE: wrongFile });
+    assert.equal(wrong.code, 78, wrong.stderr);
+    assert.match(wrong.stdout + wrong.stderr, /sealed with key .* configure the right key file/);
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /model loaded|templates loaded/);
+
+    const unset = await runCli(['run'], env);
+    assert.equal(unset.code, 78, unset.stderr);
+    assert.match(unset.stdout + unset.stderr, /encrypted but privacy.template_key_file is not set/);
+
+    const missing = join(dir, 'gone.key');
+    const gone = await runCli(['run'], { ...env, PRESENTE_PRIVACY_TEMPLATE_KEY_FILE: missing });
+    assert.equal(gone.code, 78, gone.stderr);
+    assert.match(gone.stdout + gone.stderr, /gone.key: cannot read it/);
+  });
+});
