@@ -108,16 +108,19 @@ async function load(settings: LoadSettings): Promise<WorkerLoadResult> {
   if (loaded) throw new Error('models are already loaded in this worker');
   const started = performance.now();
 
+  // Every file is checked before TensorFlow.js starts, so a bad file fails fast.
+  const dir = resolveModelsDir(settings.modelsDir);
+  const names = modelsFor(settings.detector);
+  const verifiedModels = names.map((name) => verifyModel(dir, name));
+
   const { api, native } = await importRuntime(settings);
   const tf = api.tf as unknown as Tf;
   await chooseBackend(tf, settings, native);
 
-  const dir = resolveModelsDir(settings.modelsDir);
-  const names = modelsFor(settings.detector);
   const models: WorkerLoadResult['models'] = [];
-  for (const [index, name] of names.entries()) {
+  for (const [index, verified] of verifiedModels.entries()) {
+    const name = verified.name;
     post({ type: 'progress', step: index + 1, total: names.length, name });
-    const verified = verifyModel(dir, name);
     const buffers = new Map(verified.weightFiles.map((f) => [f.file, asArrayBuffer(f.bytes)]));
     const loadWeights = tf.io.weightsLoaderFactory(async (paths) =>
       paths.map((path) => buffers.get(path.replace(/^.*\//, '')) ?? new ArrayBuffer(0)),
