@@ -200,7 +200,7 @@ export class HealthModule implements Module {
       if (this.stopRequested) return;
       this.stopRequested = true;
       this.logger.error(
-        { level: pressure.level, reason: pressure.reason, ...details },
+        { pressure: pressure.level, reason: pressure.reason, ...details },
         'memory pressure: stopping so the supervisor restarts the daemon',
       );
       this.alert({
