@@ -38,6 +38,7 @@ const samples = join(root, 'node_modules', '@vladmandic', 'face-api', 'demo');
 describe('identification with the default settings', () => {
   let engine: VisionEngine;
   let db: Db;
+  const dataDir = tempDir();
   let matcher: Matcher;
 
   async function identify(file: string): Promise<(string | null)[]> {
@@ -48,7 +49,7 @@ describe('identification with the default settings', () => {
 
   before(async () => {
     engine = getVisionEngine(vision, silentLogger());
-    db = openDatabase(tempDir());
+    db = openDatabase(dataDir);
     migrate(db);
     for (const person of readdirSync(face('people'))) {
       addUser(db, { code: person, name: person });
