@@ -236,7 +236,11 @@ export function createMqttModule(runtime: Runtime): MqttModule {
         return;
       }
 
-      connection = new MqttConnection(config, topics, log, url);
+      // aedes, the embedded broker, speaks MQTT 3.1.1 only.
+      const effective = embedded
+        ? { ...config, mqtt: { ...config.mqtt, protocol_version: 4 as const } }
+        : config;
+      connection = new MqttConnection(effective, topics, log, url);
       publisher = new OutboxPublisher(db, connection, topics, config, log, bus);
       connection.on('online', onOnline);
       connection.on('message', onMessage);
