@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AttendanceEvent } from '../src/attendance/event.js';
+import { replay } from '../src/attendance/replay.js';
+import { silentLogger } from '../src/log.js';
+import { punchesBetween } from '../src/store/attendance.js';
+import type { Db } from '../src/store/db.js';
+import { openDatabase } from '../src/store/db.js';
+import type { VisionEngine } from '../src/vision/engine.js';
+import { enrolledDatabase, testConfig } from './attendance-enroll.js';
+import { face, runCli, tempDir } from './helpers.js';
+
+const clip = face('video/hamilton_clip_10s.mp4');
+const dataDir = tempDir();
+let db: Db;
+let engine: VisionEngine;
+
+before(async () => {
+  ({ db, engine } = await enrolledDatabase(testConfig(dataDir)));
+});
+
+after(async () => {
+  db?.close();
+  await engine?.close();
+});
+
+/** A video of one photo held still in front of the camera for `seconds`. */
+function stillVideo(photo: string, seconds: number, fps: number): string {
+  const file = join(tempDir(), 'still.mp4');
+  execFileSync('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-loop', '1', '-i', photo],
+    ...['-t', String(seconds), '-r', String(fps), '-vf', 'scale=640:-2', '-pix_fmt', 'yuv420p'],
+    file,
+  ]);
+  return file;
+}
+
+describe('replay of the Hamilton clip', () => {
+  test('exactly one check-in, for lin_manuel_miranda; the audience stays unknown', async () => {
+    const result = await runCli(
+      ['replay', clip, '--json', '--data-dir', dataDir, '--start', '2026-12-02T07:58:00Z'],
+      { PRESENTE_TERMINAL_TIMEZONE: 'Europe/Madrid', PRESENTE_TERMINAL_ID: 'door-7' },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    const summaryLine = JSON.parse(lines.pop()!) as { summary: Record<string, number> };
+    const events = lines.map((line) => JSON.parse(line) as AttendanceEvent);
+
+    assert.deepEqual(
+      events.map((e) => [e.user.code, e.kind, e.status, e.shift, e.terminal_id]),
+      [['lin_manuel_miranda', 'check_in', 'late', 'morning', 'door-7']],
+    );
+    assert.match(events[0]!.occurred_at, /^2026-12-02T08:58:0\d\.\d{3}\+01:00$/);
+
+    const { summary } = summaryLine;
+    assert.equal(summary.frames_read, 100);
+    assert.equal(summary.events, 1);
+    assert.ok(summary.frames_analysed! > 0 && summary.frames_analysed! <= 100);
+    assert.ok(summary.unknown_faces! >= 1, 'the audience is seen and stays unknown');
+    assert.ok(summary.faces_seen! > summary.events!);
+    for (const key of ['ms_per_analysed_frame_p50', 'ms_per_analysed_frame_p95', 'cpu_s']) {
+      assert.equal(typeof summary[key], 'number', key);
+    }
+
+    // The printed event is the stored outbox payload, and the row is on disk.
+    const check = openDatabase(dataDir, { readonly: true });
+    const rows = punchesBetween(check, '2026-12-02T00:00:00Z', '2026-12-03T00:00:00Z');
+    const outbox = check.prepare('SELECT payload FROM outbox').all() as { payload: string }[];
+    check.close();
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.kind, r.seq]),
+      [[events[0]!.event_id, 'check_in', events[0]!.seq]],
+    );
+    assert.deepEqual(
+      outbox.map((o) => JSON.parse(o.payload)),
+      events,
+    );
+  });
+});
+
+describe('a person standing still at the door', () => {
+  const config = (overrides: Record<string, unknown>) =>
+    testConfig(dataDir, { 'terminal.timezone': 'Europe/Madrid', ...overrides });
+
+  test('two minutes in front of the camera give one punch (motion gate on)', async () => {
+    const video = stillVideo(face('scenes/obama_alone.jpg'), 120, 2);
+    const events: AttendanceEvent[] = [];
+    const summary = await replay({
+      config: config({ 'camera.fps': 2 }),
+      db,
+      engine,
+      logger: silentLogger(),
+      path: video,
+      originMs: Date.parse('2026-12-03T07:59:00Z'),
+      onEvent: (event) => events.push(event),
+    });
+
+    assert.equal(summary.frames_read, 240);
+    assert.deepEqual(
+      events.map((e) => [e.user.code, e.kind]),
+      [['barack_obama', 'check_in']],
+    );
+    // Recognised although nothing moves: the undecided face keeps the analysis going...
+    assert.ok(summary.frames_analysed >= 3);
+    // ...and once decided, the still scene is no longer analysed.
+    assert.ok(summary.frames_skipped > 200, `${summary.frames_skipped} skipped`);
+  });
+
+  test('every frame analysed (gate off): still one punch in two minutes', async () => {
+    const video = stillVideo(face('scenes/alex_lacamoire_alone.jpg'), 120, 0.25);
+    const events: AttendanceEvent[] = [];
+    const summary = await replay({
+      config: config({ 'camera.fps': 0.25, 'camera.motion_gate': false }),
+      db,
+      engine,
+      logger: silentLogger(),
+      path: video,
+      originMs: Date.parse('2026-12-03T06:55:00Z'),
+      onEvent: (event) => events.push(event),
+    });
+
+    assert.equal(summary.frames_analysed, 30);
+    assert.deepEqual(
+      events.map((e) => [e.user.code, e.kind, e.status, e.shift_day]),
+      [['alex_lacamoire', 'check_in', 'on_time', '2026-12-03']],
+    );
+    assert.equal(summary.faces_seen, 1);
+  });
+});
