@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import mqtt, {
   type IClientOptions,
   type IClientPublishOptions,
@@ -131,6 +132,8 @@ export class MqttConnection extends EventEmitter<ConnectionEvents> {
 
     client.on('connect', (connack) => {
       this.attempt = 0;
+      // Small QoS 1 packets and their PUBACKs otherwise wait on Nagle and delayed ACKs.
+      (client.stream as Partial<Socket>).setNoDelay?.(true);
       this.log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
       this.publishStatus('online').catch((err) =>
         this.log.warn({ err }, 'could not publish online status'),

@@ -156,7 +156,9 @@ export class OutboxPublisher extends EventEmitter<PublisherEvents> {
       .finally(() => {
         if (generation !== this.generation) return;
         this.inFlight--;
-        this.schedulePump();
+        // Refill when half the window is free: one read and one commit per half window
+        // rather than per acknowledgement.
+        if (this.inFlight <= this.config.outbox.batch / 2) this.schedulePump();
       });
   }
 
