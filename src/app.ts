@@ -70,7 +70,9 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
     requestStop: (reason, exitCode) => void daemon.stop(reason, exitCode),
   };
   const vision = getVisionEngine(runtime.config.vision, runtime.logger);
-  const recognition = new RecognitionModule(runtime, vision);
+  const recognition: RecognitionModule = new RecognitionModule(runtime, vision, {
+    frameStride: (): number => health.frameStride(),
+  });
 
   // 1. The database: schema and seeds. Stopped last, so every module can still write.
   daemon.add(storeModule(runtime));

@@ -42,6 +42,8 @@ export interface LoopOptions {
   dropWhenBusy: boolean;
   /** Analyse every frame and describe every face: the naive loop, for comparison. */
   naive?: boolean;
+  /** Analyse one frame in this many; the health module raises it under memory pressure. */
+  frameStride?: () => number;
   /** Told each recorded event (replay prints them). */
   onEvent?: (event: AttendanceEvent, decision: DecisionTiming) => void;
 }
@@ -59,6 +61,8 @@ export interface LoopStats {
   frames_skipped: number;
   /** Arrived while an analysis was running. */
   frames_dropped: number;
+  /** Left out to shed work under memory pressure. */
+  frames_shed: number;
   analysis_errors: number;
   /** Faces found, summed over analysed frames. */
   detections: number;
@@ -98,6 +102,7 @@ export class RecognitionLoop {
     frames_analysed: 0,
     frames_skipped: 0,
     frames_dropped: 0,
+    frames_shed: 0,
     analysis_errors: 0,
     detections: 0,
     unknown_faces: 0,
@@ -127,6 +132,12 @@ export class RecognitionLoop {
       if (signal.aborted) break;
       this.counts.frames_read++;
       this.options.bus?.emit('progress');
+
+      const stride = this.options.frameStride?.() ?? 1;
+      if (stride > 1 && this.counts.frames_read % stride !== 0) {
+        this.counts.frames_shed++;
+        continue;
+      }
 
       const moved = this.gate?.moved(frame) ?? true;
       if (!moved && !this.tracker.wantsFrames) {

@@ -20,6 +20,8 @@ export interface RecognitionStatus {
 export interface RecognitionOptions {
   /** Whether the NTP clock is synchronised, recorded with each punch. */
   clockSynced?: () => boolean;
+  /** Analyse one frame in this many (memory pressure sheds work). */
+  frameStride?: () => number;
 }
 
 /**
@@ -107,6 +109,7 @@ export class RecognitionModule implements Module {
       logger: this.logger,
       bus,
       dropWhenBusy: true,
+      frameStride: this.options.frameStride,
     });
     this.loop = loop;
 
