@@ -183,6 +183,48 @@ describe('mqtt delivery', () => {
     await observer.client.publishAsync('homeassistant/status', 'online');
     await waitFor(() => observer.on(connectivity).length >= 2, 'discovery sent again');
   });
+  test('MQTT 3.1.1: presence and delivery work without MQTT 5 features', async () => {
+    const broker = await Mosquitto.start();
+    after(() => broker.stop());
+    const observer = await Observer.connect(broker.url, { protocolVersion: 4 });
+    after(() => observer.close());
+    await observer.subscribe('presente/door-1/#');
+    const terminal = await inProcessTerminal(tempDir(), broker.url, {
+      mqtt: { protocol_version: 4 },
+    });
+    after(() => terminal.close());
+    await terminal.module.start(new AbortController().signal);
+    terminal.record(5);
+    await waitFor(() => outboxCounts(terminal.db).pending === 0, 'delivery over MQTT 3.1.1');
+    await observer.waitFor('presente/door-1/heartbeat', () => true, 'a heartbeat');
+    const online = observer.on('presente/door-1/status').map((m) => state(m.payload));
+    assert.deepEqual(online, ['online']);
+    assert.equal(observer.on('presente/door-1/attendance').length, 5);
+  });
+
+  test('no broker URL: an embedded broker on localhost when asked for, idle otherwise', async () => {
+    const idle = await inProcessTerminal(tempDir(), '');
+    after(() => idle.close());
+    await idle.module.start(new AbortController().signal);
+    idle.record(2);
+    assert.equal(idle.module.brokerUrl, undefined);
+    assert.equal(outboxCounts(idle.db).pending, 2);
+
+    const terminal = await inProcessTerminal(tempDir(), '', {
+      mqtt: { embedded_broker: true, embedded_port: 0 },
+    });
+    after(() => terminal.close());
+    await terminal.module.start(new AbortController().signal);
+    const url = terminal.module.brokerUrl;
+    assert.match(url ?? '', /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const observer = await Observer.connect(url!, { protocolVersion: 4 });
+    after(() => observer.close());
+    await observer.subscribe('presente/door-1/attendance');
+    await waitFor(() => terminal.module.connected, 'the terminal on the embedded broker');
+    terminal.record(3);
+    await waitFor(() => outboxCounts(terminal.db).pending === 0, 'delivery to the embedded broker');
+    await waitFor(() => observer.on('presente/door-1/attendance').length === 3, 'the events');
+  });
 });
 
 function state(payload: Buffer): string {

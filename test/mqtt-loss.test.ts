@@ -163,5 +163,14 @@ describe('mqtt: no event lost, none stored twice', () => {
       60_000,
     );
     assertCollectedExactly(terminalDb, collectorDb, total);
+    // `presente collect --json` printed each new event once, as published.
+    const lines = () => collect.stdout.split('\n').filter(Boolean).length;
+    await waitFor(() => lines() >= total, 'the printed events');
+    const printed = collect.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.equal(printed.length, total);
+    for (const event of printed) assert.deepEqual(validate(event), []);
   });
 });

@@ -38,6 +38,8 @@ export interface MqttModule extends Module {
   readonly topics: Topics;
   /** Connected to a broker right now. */
   readonly connected: boolean;
+  /** The broker in use (the embedded one's address when it was started), once started. */
+  readonly brokerUrl: string | undefined;
   /** The delivery side, once connected to a broker (undefined when there is none). */
   readonly publisher: OutboxPublisher | undefined;
 }
@@ -61,6 +63,7 @@ export function createMqttModule(runtime: Runtime): MqttModule {
   let connection: MqttConnection | undefined;
   let publisher: OutboxPublisher | undefined;
   let embedded: EmbeddedBroker | undefined;
+  let brokerUrl: string | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let requestChain: Promise<void> = Promise.resolve();
   const queuedAlerts: AlertPayload[] = [];
@@ -212,6 +215,9 @@ export function createMqttModule(runtime: Runtime): MqttModule {
     get connected() {
       return connection?.connected === true;
     },
+    get brokerUrl() {
+      return brokerUrl;
+    },
     setHeartbeatSource: (source) => {
       heartbeatSource = source;
     },
@@ -236,6 +242,7 @@ export function createMqttModule(runtime: Runtime): MqttModule {
         return;
       }
 
+      brokerUrl = url;
       // aedes, the embedded broker, speaks MQTT 3.1.1 only.
       const effective = embedded
         ? { ...config, mqtt: { ...config.mqtt, protocol_version: 4 as const } }
