@@ -60,6 +60,8 @@ export interface SoakResult {
 export interface SoakOptions {
   frames: number;
   every: number;
+  /** Told each row as it is measured (a long run shows its progress). */
+  onRow?: (row: SoakRow) => void;
 }
 
 /**
@@ -137,14 +139,16 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     const measure = async (frames: number) => {
       gc();
       const stats = await engine.stats();
-      rows.push({
+      const row = {
         frames,
         rssMb: process.memoryUsage().rss / MB,
         heapAfterGcMb: process.memoryUsage().heapUsed / MB,
         tensors: stats.numTensors,
         tensorMb: stats.numBytes / MB,
         wasmMb: stats.wasmBytes === undefined ? null : stats.wasmBytes / MB,
-      });
+      };
+      rows.push(row);
+      options.onRow?.(row);
     };
 
     // The frames pass through an async generator so each row is measured between two frames,
@@ -218,7 +222,9 @@ export async function run(): Promise<string> {
   const defaultEvery = frames >= 20_000 ? 1000 : Math.max(1, Math.round(frames / 20));
   const every = Number(process.env.SOAK_EVERY ?? defaultEvery);
   if (!(frames > 0 && every > 0)) throw new Error('SOAK_FRAMES and SOAK_EVERY: numbers > 0');
-  return soakTable(await soak({ frames, every }));
+  const onRow = (row: SoakRow) =>
+    process.stderr.write(`soak: ${row.frames} frames, rss ${row.rssMb.toFixed(0)} MB\n`);
+  return soakTable(await soak({ frames, every, onRow }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
