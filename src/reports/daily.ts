@@ -44,6 +44,24 @@ export interface ReportInput {
 
 const MINUTE_MS = 60_000;
 
+/** Code-point order: ISO times and codes sort right, without the cost of locale collation. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A pseudo-shift from midnight to midnight. */
+const WHOLE_DAY: Shift = {
+  id: 0,
+  name: '',
+  start: '00:00',
+  end: '00:00',
+  weekdays: [...WEEKDAYS],
+  lateGraceMin: 0,
+  earlyLeaveGraceMin: 0,
+  checkinOpensMin: 0,
+  overnight: true,
+};
+
 /** The UTC window of punches a report over these days can need (night shifts spill over). */
 export function punchWindow(options: ReportOptions): { fromIso: string; toIso: string } {
   return {
@@ -69,11 +87,27 @@ interface ShiftBounds {
   end: Date;
 }
 
+/** Time-zone arithmetic is the costly part of a report; a month has few distinct days. */
+const boundsCache = new Map<string, ShiftBounds>();
+const BOUNDS_CACHE_MAX = 10_000;
+
 function shiftBounds(shift: Shift, day: string, timeZone: string): ShiftBounds {
-  return {
-    start: zonedTime(day, shift.start, timeZone),
-    end: zonedTime(shift.overnight ? addDays(day, 1) : day, shift.end, timeZone),
-  };
+  const key = `${timeZone}|${shift.start}|${shift.end}|${day}`;
+  let bounds = boundsCache.get(key);
+  if (!bounds) {
+    bounds = {
+      start: zonedTime(day, shift.start, timeZone),
+      end: zonedTime(shift.overnight ? addDays(day, 1) : day, shift.end, timeZone),
+    };
+    if (boundsCache.size >= BOUNDS_CACHE_MAX) boundsCache.clear();
+    boundsCache.set(key, bounds);
+  }
+  return bounds;
+}
+
+/** The end of a local day: when a day without a shift is over. */
+function dayEnd(day: string, timeZone: string): Date {
+  return shiftBounds(WHOLE_DAY, day, timeZone).end;
 }
 
 export function worksOn(shift: Shift, day: string): boolean {
@@ -97,16 +131,9 @@ interface Group {
  */
 function groupPunches(punches: ReportPunch[], from: string, to: string): Group[] {
   const groups = new Map<string, Group>();
-  const unassigned: { punch: ReportPunch; day: string }[] = [];
-
-  for (const punch of punches) {
-    const day = punchDay(punch);
-    if (day < from || day > to) continue;
-    if (punch.shiftId === null) {
-      unassigned.push({ punch, day });
-      continue;
-    }
-    const key = `${punch.userId}|${day}|${punch.shiftId}`;
+  const byPersonDay = new Map<string, Group[]>();
+  const groupFor = (punch: ReportPunch, day: string, shiftId: number | null): Group => {
+    const key = `${punch.userId}|${day}|${shiftId ?? '-'}`;
     let group = groups.get(key);
     if (!group) {
       group = {
@@ -114,33 +141,34 @@ function groupPunches(punches: ReportPunch[], from: string, to: string): Group[]
         userId: punch.userId,
         userCode: punch.userCode,
         userName: punch.userName,
-        shiftId: punch.shiftId,
+        shiftId,
         punches: [],
       };
       groups.set(key, group);
+      const personDay = `${punch.userId}|${day}`;
+      byPersonDay.set(personDay, [...(byPersonDay.get(personDay) ?? []), group]);
     }
-    group.punches.push(punch);
+    return group;
+  };
+
+  const unassigned: { punch: ReportPunch; day: string }[] = [];
+  for (const punch of punches) {
+    const day = punchDay(punch);
+    if (day < from || day > to) continue;
+    if (punch.shiftId === null) unassigned.push({ punch, day });
+    else groupFor(punch, day, punch.shiftId).punches.push(punch);
   }
 
   for (const { punch, day } of unassigned) {
-    const sameDay = [...groups.values()].filter((g) => g.userId === punch.userId && g.day === day);
-    let group = sameDay.length === 1 ? sameDay[0] : groups.get(`${punch.userId}|${day}|-`);
-    if (!group) {
-      group = {
-        day,
-        userId: punch.userId,
-        userCode: punch.userCode,
-        userName: punch.userName,
-        shiftId: null,
-        punches: [],
-      };
-      groups.set(`${punch.userId}|${day}|-`, group);
-    }
-    group.punches.push(punch);
+    const withShift = (byPersonDay.get(`${punch.userId}|${day}`) ?? []).filter(
+      (g) => g.shiftId !== null,
+    );
+    const only = withShift.length === 1 ? withShift[0] : undefined;
+    (only ?? groupFor(punch, day, null)).punches.push(punch);
   }
 
   for (const group of groups.values()) {
-    group.punches.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    group.punches.sort((a, b) => compare(a.occurredAt, b.occurredAt));
   }
   return [...groups.values()];
 }
@@ -193,10 +221,8 @@ function buildRow(group: Group, shift: Shift | undefined, options: ReportOptions
 
   // A period still open counts as missing only once the shift (or the day) is over.
   const bounds = shift && shiftBounds(shift, group.day, options.timeZone);
-  const dayOver = bounds
-    ? bounds.end.getTime() <= options.asOf.getTime()
-    : zonedTime(addDays(group.day, 1), '00:00', options.timeZone).getTime() <=
-      options.asOf.getTime();
+  const end = bounds ? bounds.end : dayEnd(group.day, options.timeZone);
+  const dayOver = end.getTime() <= options.asOf.getTime();
   const stillOpen = pairing.openSince !== null && !dayOver;
   const missing = pairing.missing + (pairing.openSince && dayOver ? 1 : 0);
 
@@ -271,9 +297,9 @@ export function computeReport(input: ReportInput, options: ReportOptions): Repor
 
   return rows.sort(
     (a, b) =>
-      a.day.localeCompare(b.day) ||
-      a.user.localeCompare(b.user) ||
-      (a.first_check_in ?? '').localeCompare(b.first_check_in ?? ''),
+      compare(a.day, b.day) ||
+      compare(a.user, b.user) ||
+      compare(a.first_check_in ?? '', b.first_check_in ?? ''),
   );
 }
 
