@@ -12,7 +12,7 @@ import { jobRuns } from '../src/store/jobRuns.js';
 import { migrate } from '../src/store/migrate.js';
 import { dueRows, enqueue, markDelivered, outboxCounts } from '../src/store/outbox.js';
 import { countSightings, insertSighting } from '../src/store/sightings.js';
-import { addUser } from '../src/store/users.js';
+import { addUser, findUser, removeUser } from '../src/store/users.js';
 import { tempDir } from './helpers.js';
 
 const DAY_MS = 86_400_000;
@@ -41,8 +41,14 @@ function config(retention: Record<string, unknown>) {
 }
 
 /** Rows at `ageDays` days before `now`, one minute apart. */
-function fill(db: Db, now: Date, counts: { old: number; recent: number }, attendanceDays: number) {
-  const user = addUser(db, { code: `u${Math.random().toString(36).slice(2, 8)}`, name: 'x' });
+function fill(
+  db: Db,
+  now: Date,
+  counts: { old: number; recent: number },
+  attendanceDays: number,
+  code = `u${Math.random().toString(36).slice(2, 8)}`,
+) {
+  const user = addUser(db, { code, name: 'x' });
   let seq = countAttendance(db);
   const at = (days: number, i: number) => new Date(now.getTime() - days * DAY_MS - i * 60_000);
   const rows = [
@@ -74,7 +80,13 @@ describe('retention', () => {
     // The clock is two days ahead: outbox rows delivered now are then more than a day old.
     const clock = new FakeClock(new Date(Date.now() + 2 * DAY_MS));
     const now = clock.now();
-    fill(db, now, { old: 95, recent: 12 }, 30);
+    fill(db, now, { old: 90, recent: 10 }, 30);
+    // Two people removed while they had punches, so deactivated: one with only old punches
+    // disappears with them, the other stays until their recent ones expire.
+    fill(db, now, { old: 5, recent: 0 }, 30, 'left-long-ago');
+    fill(db, now, { old: 0, recent: 2 }, 30, 'left-recently');
+    removeUser(db, 'left-long-ago');
+    removeUser(db, 'left-recently');
     for (let i = 0; i < 40; i++) {
       const days = i < 33 ? 8 : 6;
       const occurredAt = new Date(now.getTime() - days * DAY_MS - i * 1000).toISOString();
@@ -115,7 +127,15 @@ describe('retention', () => {
     const result = await job.runOnce();
     watching = false;
 
-    assert.deepEqual(result, { attendance: 95, sightings: 33, outbox: 4, interrupted: false });
+    assert.deepEqual(result, {
+      attendance: 95,
+      sightings: 33,
+      outbox: 4,
+      users: 1,
+      interrupted: false,
+    });
+    assert.equal(findUser(db, 'left-long-ago'), undefined);
+    assert.equal(findUser(db, 'left-recently')?.active, false);
     assert.equal(countAttendance(db), 12);
     assert.equal(countSightings(db), 7);
     assert.deepEqual(outboxCounts(db), { total: 2, pending: 2 });
@@ -128,6 +148,7 @@ describe('retention', () => {
       attendance: 0,
       sightings: 0,
       outbox: 0,
+      users: 0,
       interrupted: false,
     });
     await job.stop();

@@ -7,6 +7,7 @@ import { touchRun } from '../store/jobRuns.js';
 import {
   deleteAttendanceBefore,
   deleteDeliveredOutbox,
+  deleteRetiredUsers,
   deleteSightingsBefore,
 } from '../store/retention.js';
 import { localDate } from '../time.js';
@@ -32,6 +33,8 @@ export interface RetentionResult {
   attendance: number;
   sightings: number;
   outbox: number;
+  /** Deactivated people whose last punch was deleted: now gone entirely. */
+  users: number;
   /** The run stopped early because the daemon is stopping. */
   interrupted: boolean;
 }
@@ -79,6 +82,7 @@ export async function runRetention(
     batch,
     shouldStop,
   );
+  const users = await inBatches(() => deleteRetiredUsers(db, batch), batch, shouldStop);
   const sightings = await inBatches(
     () => deleteSightingsBefore(db, sightingsCutoff, batch),
     batch,
@@ -93,7 +97,8 @@ export async function runRetention(
     attendance: attendance.deleted,
     sightings: sightings.deleted,
     outbox: outbox.deleted,
-    interrupted: attendance.interrupted || sightings.interrupted || outbox.interrupted,
+    users: users.deleted,
+    interrupted: [attendance, users, sightings, outbox].some((step) => step.interrupted),
   };
 }
 

@@ -34,3 +34,20 @@ export function deleteDeliveredOutbox(db: Db, deliveredBeforeIso: string, limit:
     )
     .run(deliveredBeforeIso, limit).changes;
 }
+
+/**
+ * Deletes deactivated users that have nothing left pointing at them: a person removed while
+ * they had attendance is kept (deactivated) only until retention has deleted their last punch.
+ */
+export function deleteRetiredUsers(db: Db, limit: number): number {
+  return db
+    .prepare(
+      `DELETE FROM users WHERE id IN (
+         SELECT u.id FROM users u
+         WHERE u.active = 0
+           AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.user_id = u.id)
+           AND NOT EXISTS (SELECT 1 FROM face_templates t WHERE t.user_id = u.id)
+         LIMIT ?)`,
+    )
+    .run(limit).changes;
+}
