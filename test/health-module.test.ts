@@ -10,7 +10,6 @@ import type { VisionProbe } from '../src/health/monitor.js';
 import { silentLogger } from '../src/log.js';
 import { openDatabase } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
-import { enqueue } from '../src/store/outbox.js';
 import { tempDir } from './helpers.js';
 
 /** A daemon with only the health module, over a real database in a temp dir. */
@@ -160,10 +159,9 @@ describe('health module', () => {
     assert.deepEqual(order, ['alert critical', 'stopped']);
   });
 
-  it('raises and resolves the disk and backlog alerts', async () => {
+  it('raises and resolves the disk alert', async () => {
     const { daemon, runtime, alerts } = setup({
       memory: { disk_min_free_mb: 1e12 },
-      outbox: { max_rows: 10, warn_ratio: 0.1 },
       http: { enabled: false },
     });
     const health = new HealthModule(runtime, { vision: loadedVision });
@@ -175,15 +173,32 @@ describe('health module', () => {
       [['disk_low', 'warning']],
     );
 
-    // One undelivered event reaches the backlog mark of 10 x 0.1.
-    enqueue(runtime.db, { eventId: 'e-1', seq: 1, topic: 'attendance', payload: '{}' });
     runtime.config.memory.disk_min_free_mb = 1;
     await health.tick();
     assert.deepEqual(
-      alerts.slice(1).map((a) => [a.kind, a.severity]),
+      alerts.map((a) => [a.kind, a.severity]),
       [
+        ['disk_low', 'warning'],
         ['disk_low', 'resolved'],
-        ['outbox_backlog', 'warning'],
+      ],
+    );
+  });
+
+  it('alerts while the camera is down and resolves when it streams again', async () => {
+    const { daemon, runtime, alerts } = setup({ http: { enabled: false } });
+    daemon.add(new HealthModule(runtime, { vision: loadedVision }));
+    await daemon.start();
+    after(() => daemon.stop('test'));
+    for (const state of ['streaming', 'stalled', 'restarting', 'failed', 'restarting'] as const) {
+      daemon.bus.emit('camera', state);
+    }
+    daemon.bus.emit('camera', 'streaming');
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity]),
+      [
+        ['camera_down', 'warning'],
+        ['camera_down', 'critical'],
+        ['camera_down', 'resolved'],
       ],
     );
   });

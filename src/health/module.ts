@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Module, Runtime } from '../daemon.js';
 import { ExitCode, PresenteError } from '../errors.js';
-import type { Alert, AlertKind } from '../events.js';
+import type { Alert, AlertKind, CameraState } from '../events.js';
 import type { Logger } from '../log.js';
 import { type HeartbeatFigures, heartbeatFigures, unhealthyReasons } from './heartbeat.js';
 import { HealthServer } from './http.js';
@@ -57,6 +57,7 @@ export class HealthModule implements Module {
   private pressureLevel: PressureLevel = 'normal';
   private readonly raised = new Set<AlertKind>();
   private stopRequested = false;
+  private cameraSeverity: 'warning' | 'critical' | undefined;
   /** Where /health listens once started (port 0 in the config picks a free one). */
   address: AddressInfo | undefined;
 
@@ -85,6 +86,7 @@ export class HealthModule implements Module {
   async start(signal: AbortSignal): Promise<void> {
     const { http, memory } = this.runtime.config;
     this.monitor.start();
+    this.runtime.bus.on('camera', this.onCamera);
     await this.tick();
     if (signal.aborted) return;
 
@@ -111,6 +113,7 @@ export class HealthModule implements Module {
   }
 
   async stop(): Promise<void> {
+    this.runtime.bus.off('camera', this.onCamera);
     clearInterval(this.timer);
     await this.sampling;
     await this.server?.close();
@@ -159,7 +162,7 @@ export class HealthModule implements Module {
 
   private react(sample: HealthSample): void {
     this.reactToPressure(sample);
-    const { memory, outbox } = this.runtime.config;
+    const { memory } = this.runtime.config;
 
     const diskLow = sample.diskFreeMb !== null && sample.diskFreeMb < memory.disk_min_free_mb;
     this.toggleAlert(diskLow, {
@@ -169,15 +172,7 @@ export class HealthModule implements Module {
       details: { disk_free_mb: Math.round(sample.diskFreeMb ?? 0) },
     });
 
-    const backlogAt = Math.floor(outbox.max_rows * outbox.warn_ratio);
-    const pending = sample.outboxPending ?? 0;
-    this.toggleAlert(pending >= backlogAt, {
-      kind: 'outbox_backlog',
-      severity: 'warning',
-      message: `${pending} events wait for the broker (alert at ${backlogAt})`,
-      details: { outbox_pending: pending },
-    });
-
+    // The outbox backlog alert belongs to the publisher, which sees every delivery.
     this.toggleAlert(!sample.dbWritable, {
       kind: 'database_error',
       severity: 'critical',
@@ -231,6 +226,29 @@ export class HealthModule implements Module {
       });
     }
   }
+
+  /** Camera trouble: a warning while the source restarts, critical once it gave up. */
+  private readonly onCamera = (state: CameraState): void => {
+    if (state === 'stalled' || state === 'restarting' || state === 'failed') {
+      const severity = state === 'failed' ? 'critical' : 'warning';
+      if (this.cameraSeverity === severity || this.cameraSeverity === 'critical') return;
+      this.cameraSeverity = severity;
+      this.raised.add('camera_down');
+      const message =
+        state === 'failed'
+          ? 'the camera failed and is not retried: check the device and restart the daemon'
+          : `the camera is ${state}: no frames, no punches`;
+      this.logger.warn({ state }, message);
+      this.alert({ kind: 'camera_down', severity, message, details: { camera_state: state } });
+    } else if (state === 'streaming' && this.raised.delete('camera_down')) {
+      this.cameraSeverity = undefined;
+      this.alert({
+        kind: 'camera_down',
+        severity: 'resolved',
+        message: 'the camera streams again',
+      });
+    }
+  };
 
   /** Raises an alert when the condition starts and resolves it when it ends. */
   private toggleAlert(active: boolean, alert: Alert): void {
