@@ -69,9 +69,14 @@ export function createMqttModule(runtime: Runtime): MqttModule {
   const queuedAlerts: AlertPayload[] = [];
 
   const publishJson = (topic: string, payload: unknown, options: IClientPublishOptions) => {
-    // The last line of defence: nothing that looks like a descriptor or an image leaves.
-    assertNoBiometrics(payload);
-    return connection!.publish(topic, JSON.stringify(payload), options);
+    try {
+      // The last line of defence: nothing that looks like a descriptor or an image leaves.
+      assertNoBiometrics(payload);
+      return connection!.publish(topic, JSON.stringify(payload), options);
+    } catch (err) {
+      log.error({ err, topic }, 'refused to publish a payload');
+      return Promise.reject(err);
+    }
   };
 
   const heartbeat = (): HeartbeatPayload => ({
@@ -103,7 +108,8 @@ export function createMqttModule(runtime: Runtime): MqttModule {
     }
     const spec = TOPIC_SPECS.alert;
     publishJson(topics.alert, alert, { qos: spec.qos, retain: spec.retain }).catch(() => {
-      queuedAlerts.push(alert);
+      // Lost with the connection: sent again on the next one.
+      if (!connection?.connected) queuedAlerts.push(alert);
     });
   };
 
