@@ -64,9 +64,11 @@ export class CommandContext {
     return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
   }
 
-  /** Adds config overrides; call before the first `config` access. */
+  /** Adds config overrides; the configuration is validated again on next access. */
   override(section: string, values: Record<string, unknown>): void {
+    if (this.db) throw new Error('config overrides must come before the database is opened');
     this.overrides[section] = { ...this.overrides[section], ...values };
+    this.loaded = undefined;
   }
 
   get configFile(): string | undefined {

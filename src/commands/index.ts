@@ -1,5 +1,6 @@
 import { ConfigError, ExitCode, PresenteError, UsageError } from '../errors.js';
 import { softwareVersion } from '../paths.js';
+import { demoCommands } from './demo.js';
 import {
   type Command,
   CommandContext,
@@ -7,7 +8,6 @@ import {
   type Output,
   parseCommandArgs,
 } from './framework.js';
-import { demoCommands } from './demo.js';
 import { healthCommands } from './health.js';
 import { mqttCommands } from './mqtt.js';
 import { reportCommands } from './reports.js';
