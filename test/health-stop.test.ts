@@ -4,11 +4,12 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import mqtt from 'mqtt';
 import { ExitCode } from '../src/errors.js';
 import { countAttendance } from '../src/store/attendance.js';
 import { openDatabase } from '../src/store/db.js';
 import { cleanEnv, cliEntry, face, root, runCli, tempDir } from './helpers.js';
-import { freePort } from './mosquitto.js';
+import { freePort, Mosquitto } from './mosquitto.js';
 
 const require = createRequire(import.meta.url);
 
@@ -134,5 +135,39 @@ describe('graceful stop of presente run', () => {
     assert.ok(pressure >= 0 && lines[pressure]!.level === 50, 'logged at error level');
     assert.ok(stopped > pressure);
     assert.equal(lines[stopped]!.exitCode, ExitCode.memoryPressure);
+  });
+
+  it('publishes the memory alert over MQTT, then stops with exit code 75', async () => {
+    const broker = await Mosquitto.start();
+    after(() => broker.stop());
+    const client = await mqtt.connectAsync(broker.url);
+    after(() => client.endAsync());
+    const alerts: { kind: string; severity: string }[] = [];
+    client.on('message', (_topic, payload) => alerts.push(JSON.parse(payload.toString())));
+    await client.subscribeAsync('presente/door-9/alert', { qos: 1 });
+
+    // The first sample, at startup, is under the limit; the next one, 15 s later with the
+    // model loaded and the broker connected, is over it.
+    const dir = tempDir();
+    const started = startDaemon({
+      PRESENTE_DATA_DIR: dir,
+      PRESENTE_TERMINAL_ID: 'door-9',
+      PRESENTE_MQTT_URL: broker.url,
+      PRESENTE_CAMERA_SOURCE: 'images',
+      PRESENTE_CAMERA_PATH: join(root, 'test', 'fixtures', 'faces', 'scenes'),
+      PRESENTE_CAMERA_LOOP: 'true',
+      PRESENTE_MEMORY_SAMPLE_S: '15',
+      PRESENTE_MEMORY_SOFT_LIMIT_MB: '240',
+      PRESENTE_MEMORY_HARD_LIMIT_MB: '250',
+      PRESENTE_HTTP_PORT: String(await freePort()),
+    });
+    const exit = await started.exit;
+    assert.equal(exit.code, ExitCode.memoryPressure, exit.stdout.slice(-2000));
+    const memory = alerts.filter((a) => a.kind === 'memory_pressure');
+    assert.deepEqual(
+      memory.map((a) => a.severity),
+      ['critical'],
+      exit.stdout.slice(-2000),
+    );
   });
 });
