@@ -49,7 +49,7 @@ describe('documentation', () => {
     for (const name of REQUEST_NAMES) {
       assert.ok(mqttDoc.includes(`| \`${name}\` |`), `docs/MQTT.md does not describe ${name}`);
     }
-    assert.ok(docs.includes('homeassistant/status'), 'Home Assistant birth topic');
+    assert.ok(docs.includes('<ha_prefix>/status'), 'Home Assistant birth topic');
   });
 
   it('has the documents a newcomer needs', () => {
