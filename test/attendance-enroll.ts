@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { RgbImage } from '../src/camera/frame.js';
 import { type Config, configSchema } from '../src/config/schema.js';
 import { silentLogger } from '../src/log.js';
-import { bundledSeedsDir } from '../src/paths.js';
+import { bundledSeedsDir, packageRoot } from '../src/paths.js';
 import { sealDescriptor } from '../src/privacy/crypto.js';
 import { type Db, openDatabase } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
@@ -12,7 +12,6 @@ import { seed } from '../src/store/seed.js';
 import { insertTemplate } from '../src/store/templates.js';
 import { findUser } from '../src/store/users.js';
 import { getVisionEngine, type VisionEngine } from '../src/vision/engine.js';
-import { facesDir } from './helpers.js';
 
 /** Enrollment photos as a camera would give them: decoded to RGB, at most 1024 px wide. */
 async function decodePhoto(file: string): Promise<RgbImage> {
@@ -47,7 +46,7 @@ export async function enrolledDatabase(
   const engine = getVisionEngine(config.vision, silentLogger());
   const info = await engine.load();
 
-  const peopleDir = join(facesDir, 'people');
+  const peopleDir = join(packageRoot, 'test', 'fixtures', 'faces', 'people');
   for (const person of readdirSync(peopleDir).sort()) {
     const user = findUser(db, person);
     if (!user) throw new Error(`no seeded user for ${person}`);

@@ -48,6 +48,20 @@ describe('face tracker', () => {
     assert.equal(more[0]?.kind === 'user' && more[0].userCode, 'lin');
   });
 
+  test('someone taking the place of a decided face is recognised after min_frames matches', () => {
+    const tracker = new FaceTracker({ minFrames: 3 });
+    for (let i = 0; i < 3; i++) tracker.update([seen(100, lin)], i);
+    // One stray match for someone else, then the first person again: nothing changes.
+    assert.deepEqual(tracker.update([seen(100, rose)], 3), []);
+    assert.deepEqual(tracker.update([seen(100, lin)], 4), []);
+    assert.deepEqual(tracker.update([seen(100, rose)], 5), []);
+    assert.deepEqual(tracker.update([seen(100, rose)], 6), []);
+    const switched = tracker.update([seen(100, rose)], 7);
+    assert.equal(switched.length, 1);
+    assert.equal(switched[0]?.kind === 'user' && switched[0].userCode, 'rose');
+    assert.equal(tracker.created, 1);
+  });
+
   test('faces too small to describe are followed but never vote', () => {
     const tracker = new FaceTracker({ minFrames: 2 });
     for (let i = 0; i < 5; i++) assert.deepEqual(tracker.update([seen(100, lin, false)], i), []);

@@ -48,9 +48,13 @@ export interface LoopOptions {
   onEvent?: (event: AttendanceEvent, decision: DecisionTiming) => void;
 }
 
-/** When the face behind a punch was first seen and when the punch was decided. */
+/** Frame times (ms since the epoch) behind a punch. */
 export interface DecisionTiming {
+  /** The first frame of the input. */
+  streamStart: number;
+  /** The first analysed frame the face was found in. */
   firstSeen: number;
+  /** The frame that completed the vote. */
   decidedAt: number;
 }
 
@@ -97,6 +101,7 @@ export class RecognitionLoop {
   private readonly timings: number[] = [];
   private timingNext = 0;
   private inFlight: Promise<void> | undefined;
+  private firstFrameAt: number | null = null;
   private readonly counts = {
     frames_read: 0,
     frames_analysed: 0,
@@ -131,6 +136,7 @@ export class RecognitionLoop {
     for await (const frame of frames) {
       if (signal.aborted) break;
       this.counts.frames_read++;
+      this.firstFrameAt ??= frame.timestamp;
       this.options.bus?.emit('progress');
 
       const stride = this.options.frameStride?.() ?? 1;
@@ -282,7 +288,11 @@ export class RecognitionLoop {
     );
     this.options.bus?.emit('attendance', event);
     this.options.bus?.emit('outbox');
-    this.options.onEvent?.(event, { firstSeen: decision.track.firstSeen, decidedAt: timestamp });
+    this.options.onEvent?.(event, {
+      streamStart: this.firstFrameAt ?? decision.track.firstSeen,
+      firstSeen: decision.track.firstSeen,
+      decidedAt: timestamp,
+    });
   }
 }
 

@@ -21,6 +21,11 @@ export interface ReplayOptions {
   originMs?: number;
   /** Analyse every frame and describe every face (for comparison in benchmarks). */
   naive?: boolean;
+  /**
+   * Play a video file at real-time pace, stamped with the wall clock, dropping frames that
+   * arrive while an analysis runs: what a terminal does with a live camera.
+   */
+  realtime?: boolean;
   onEvent?: (event: AttendanceEvent, timing: DecisionTiming) => void;
   /** Called about four times a second with the figures so far. */
   onProgress?: (stats: LoopStats) => void;
@@ -51,7 +56,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     ...config.camera,
     source: isFolder ? ('images' as const) : ('file' as const),
     path: options.path,
-    realtime: false,
+    realtime: options.realtime === true,
     loop: false,
   };
   const info = await engine.load();
@@ -63,7 +68,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   );
   const cameraLogger = logger.child({ module: 'camera' });
   const { source, clock } = createSource(camera, {
-    replay: true,
+    replay: !camera.realtime,
     originMs: options.originMs,
     logger: cameraLogger,
   });
@@ -88,7 +93,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       clockSynced: () => true,
     },
     logger: logger.child({ module: 'recognition' }),
-    dropWhenBusy: false,
+    dropWhenBusy: camera.realtime,
     naive: options.naive,
     onEvent: options.onEvent,
   });

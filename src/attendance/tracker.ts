@@ -29,6 +29,8 @@ export interface Track {
   unknownVotes: number;
   /** Set once the track has been attributed to a user. */
   decidedUserId: number | null;
+  /** Matches in a row, since the decision, for one other user (someone took the place). */
+  switchVotes: { userId: number; count: number } | null;
 }
 
 export type TrackDecision =
@@ -155,6 +157,7 @@ export class FaceTracker {
       votes: new Map(),
       unknownVotes: 0,
       decidedUserId: null,
+      switchVotes: null,
     };
     this.tracks.push(track);
     this.created++;
@@ -189,6 +192,10 @@ export class FaceTracker {
 
   private vote(track: Track, observation: Observation): void {
     if (!observation.described) return;
+    if (track.decidedUserId !== null) {
+      this.watchForSwitch(track, observation);
+      return;
+    }
     if (!observation.match) {
       track.unknownVotes++;
       return;
@@ -198,6 +205,26 @@ export class FaceTracker {
     vote.count++;
     vote.distanceSum += distance;
     track.votes.set(userId, vote);
+  }
+
+  /**
+   * After a decision, someone else can step into the same place before the track ends (a
+   * queue at the door). `minFrames` matches in a row for another user start the vote afresh.
+   */
+  private watchForSwitch(track: Track, observation: Observation): void {
+    const userId = observation.match?.userId;
+    if (userId === undefined || userId === track.decidedUserId) {
+      track.switchVotes = null;
+      return;
+    }
+    const count = track.switchVotes?.userId === userId ? track.switchVotes.count + 1 : 1;
+    track.switchVotes = { userId, count };
+    if (count < this.minFrames) return;
+    track.decidedUserId = null;
+    track.switchVotes = null;
+    track.votes = new Map();
+    track.unknownVotes = 0;
+    for (let i = 0; i < count; i++) this.vote(track, observation);
   }
 
   private decide(track: Track): TrackDecision | null {
