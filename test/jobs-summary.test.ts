@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { type Punch, type RecorderContext, recordPunch } from '../src/attendance/recorder.js';
 import { configSchema } from '../src/config/schema.js';
 import { DaemonBus } from '../src/events.js';
@@ -14,7 +17,7 @@ import { dueRows } from '../src/store/outbox.js';
 import { findShift, upsertShift, WEEKDAYS } from '../src/store/shifts.js';
 import { addUser } from '../src/store/users.js';
 import { zonedTime } from '../src/time.js';
-import { tempDir } from './helpers.js';
+import { root, tempDir } from './helpers.js';
 
 const ZONE = 'Europe/Madrid';
 
@@ -42,10 +45,19 @@ class FakeScheduler implements Scheduler {
   }
 }
 
+const validate = new Ajv2020.default({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(join(root, 'docs', 'summary.schema.json'), 'utf8')),
+);
+
+/** The queued summaries, each checked against the documented schema. */
 function summaries(db: Db): SummaryPayload[] {
   return dueRows(db, 0, Date.now(), 1000)
     .filter((r) => r.topic === 'summary')
-    .map((r) => JSON.parse(r.payload) as SummaryPayload);
+    .map((r) => {
+      const payload = JSON.parse(r.payload) as SummaryPayload;
+      assert.ok(validate(payload), JSON.stringify(validate.errors));
+      return payload;
+    });
 }
 
 function config(summary: Record<string, unknown> = {}) {

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Module, Runtime } from '../daemon.js';
 import { uuidv7 } from '../ids.js';
 import type { Logger } from '../log.js';
+import { softwareVersion } from '../paths.js';
 import { assertNoBiometrics } from '../privacy/scan.js';
 import { type DayTotals, type ReportRow, totals } from '../reports/daily.js';
 import { buildReport } from '../reports/report.js';
@@ -37,7 +38,7 @@ export interface SummaryPayload {
   generated_at: string;
   totals: DayTotals;
   people: Omit<ReportRow, 'day'>[];
-  software_version?: string;
+  software_version: string;
 }
 
 export interface SummaryContext {
@@ -73,6 +74,7 @@ export function queueDailySummary(
         generated_at: isoWithOffset(now, ctx.timeZone),
         totals: totals(rows),
         people: rows.map(({ day: _, ...row }) => row),
+        software_version: softwareVersion,
       };
       assertNoBiometrics(payload);
 
