@@ -227,7 +227,11 @@ class WorkerVisionEngine implements VisionEngine {
 
   private receive(message: WorkerMessage): void {
     if ('type' in message) {
-      for (const listener of this.progressListeners) listener(message);
+      if (message.type === 'output') {
+        this.logger.debug({ output: message.text }, 'vision worker output');
+      } else {
+        for (const listener of this.progressListeners) listener(message);
+      }
       return;
     }
     const pending = this.pending.get(message.id);

@@ -56,4 +56,5 @@ export type WorkerRequest =
 export type WorkerMessage =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: string }
-  | { type: 'progress'; step: number; total: number; name: string };
+  | { type: 'progress'; step: number; total: number; name: string }
+  | { type: 'output'; text: string };

@@ -56,6 +56,12 @@ function post(message: WorkerMessage): void {
   port!.postMessage(message);
 }
 
+// Libraries print banners and warnings with console; in a worker those would land on the
+// process's stdout and spoil a command's --json output, so they go to the engine's log.
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  console[level] = (...args: unknown[]) => post({ type: 'output', text: args.join(' ') });
+}
+
 function asArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
