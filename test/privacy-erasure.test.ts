@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sealDescriptor } from '../src/privacy/crypto.js';
+import { generateKey, openDescriptor, sealDescriptor, templateKey } from '../src/privacy/crypto.js';
 import { eraseTemplate, eraseUser } from '../src/privacy/erase.js';
+import { rekeyTemplates } from '../src/privacy/keys.js';
 import { DATABASE_FILE, type Db, openDatabase } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
-import { insertTemplate } from '../src/store/templates.js';
+import { insertTemplate, listTemplates, loadActiveTemplates } from '../src/store/templates.js';
 import { addUser } from '../src/store/users.js';
 import { runCli, tempDir } from './helpers.js';
 
@@ -77,11 +78,29 @@ describe('erasure on the raw database file', () => {
     const db = openDatabase(dir);
     migrate(db);
     const [first, second] = enroll(db, 'ana', 2) as [Float32Array, Float32Array];
-    const id = (db.prepare('SELECT min(id) AS id FROM face_templates').get() as { id: number }).id;
+    const id = listTemplates(db, 'ana')[0]!.id;
 
     assert.equal(eraseTemplate(db, id), true);
     assert.equal(fragmentsFound(dir, first), 0);
     assert.ok(fragmentsFound(dir, second) > 0);
+    db.close();
+  });
+
+  it('leaves no plaintext descriptor on disk once the templates are encrypted', () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    migrate(db);
+    const plain = enroll(db, 'ana', 2);
+    db.pragma('wal_checkpoint(PASSIVE)');
+    for (const d of plain) assert.ok(fragmentsFound(dir, d) > 0);
+
+    const key = templateKey(generateKey());
+    rekeyTemplates(db, null, key);
+    for (const d of plain) assert.equal(fragmentsFound(dir, d), 0);
+    assert.deepEqual(
+      loadActiveTemplates(db).map((row) => openDescriptor(row, key)),
+      plain,
+    );
     db.close();
   });
 
