@@ -4,7 +4,7 @@ import { soak } from '../bench/soak.js';
 import { loadConfig } from '../src/config/load.js';
 
 // The reduced soak: the benchmark's full run (npm run bench:soak) has 20,000 frames.
-const FRAMES = 300;
+const FRAMES = 250;
 const EVERY = 50;
 
 describe('soak', () => {
