@@ -13,7 +13,7 @@ import { migrate } from '../src/store/migrate.js';
 import { dueRows, enqueue, markDelivered, outboxCounts } from '../src/store/outbox.js';
 import { countSightings, insertSighting } from '../src/store/sightings.js';
 import { addUser, findUser, removeUser } from '../src/store/users.js';
-import { tempDir } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 const DAY_MS = 86_400_000;
 
@@ -204,5 +204,28 @@ describe('retention', () => {
         err instanceof ConfigError && /retention.schedule: 'every night'/.test(err.message),
     );
     db.close();
+  });
+});
+
+describe('presente retention run', () => {
+  it('deletes what is past retention at once', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    migrate(db);
+    fill(db, new Date(), { old: 3, recent: 2 }, 10);
+    db.close();
+
+    const result = await runCli(['retention', 'run', '--json'], {
+      PRESENTE_DATA_DIR: dir,
+      PRESENTE_RETENTION_ATTENDANCE_DAYS: '10',
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), {
+      attendance: 3,
+      sightings: 0,
+      outbox: 0,
+      users: 0,
+      interrupted: false,
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { runRetention } from '../jobs/retention.js';
 import { loadTemplateKey, readKeyFile } from '../privacy/crypto.js';
 import { rekeyTemplates } from '../privacy/keys.js';
 import { toCsv, toTable } from '../reports/format.js';
@@ -121,4 +122,29 @@ const templatesRekey: Command = {
   },
 };
 
-export const reportCommands: Command[] = [reportCommand, templatesRekey];
+const retentionRun: Command = {
+  name: 'retention run',
+  summary:
+    'Delete now what is past its retention period (attendance, sightings, delivered outbox ' +
+    'rows), as the scheduled job does.',
+  json: true,
+  async run(ctx) {
+    const { attendance_days, sightings_days, batch } = ctx.config.retention;
+    const result = await runRetention(
+      ctx.store,
+      { attendanceDays: attendance_days, sightingsDays: sightings_days, batch },
+      new Date(),
+    );
+    ctx.print(result, () =>
+      [
+        `attendance older than ${attendance_days} days: ${result.attendance} rows deleted`,
+        `sightings older than ${sightings_days} days: ${result.sightings} rows deleted`,
+        `delivered outbox rows: ${result.outbox} deleted`,
+        `removed people with no punches left: ${result.users} deleted`,
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+export const reportCommands: Command[] = [reportCommand, templatesRekey, retentionRun];
