@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { ExitCode } from '../src/errors.js';
 import { countAttendance } from '../src/store/attendance.js';
 import { openDatabase } from '../src/store/db.js';
+import { outboxCounts } from '../src/store/outbox.js';
 import { cleanEnv, cliEntry, face, root, runCli, tempDir } from './helpers.js';
 import { freePort, Mosquitto } from './mosquitto.js';
 
@@ -76,6 +77,18 @@ describe('graceful stop of presente run', () => {
     );
     assert.equal(enrolled.code, 0, enrolled.stderr);
 
+    // A broker and a central subscriber watching presence.
+    const broker = await Mosquitto.start();
+    after(() => broker.stop());
+    const client = await mqtt.connectAsync(broker.url);
+    after(() => client.endAsync());
+    const states: string[] = [];
+    client.on('message', (_topic, payload) => {
+      if (payload.length > 0)
+        states.push((JSON.parse(payload.toString()) as { state: string }).state);
+    });
+    await client.subscribeAsync('presente/door-1/status', { qos: 1 });
+
     const messages: string[] = [];
     let daemon: ChildProcess | undefined;
     notifySocket(join(dir, 'notify.sock'), (text) => {
@@ -87,6 +100,8 @@ describe('graceful stop of presente run', () => {
     });
     const started = startDaemon({
       ...base,
+      PRESENTE_TERMINAL_ID: 'door-1',
+      PRESENTE_MQTT_URL: broker.url,
       PRESENTE_CAMERA_SOURCE: 'images',
       PRESENTE_CAMERA_PATH: stills,
       PRESENTE_CAMERA_LOOP: 'true',
@@ -105,10 +120,14 @@ describe('graceful stop of presente run', () => {
     assert.equal(messages[1], 'READY=1\nSTATUS=running');
     assert.equal(messages[2], 'WATCHDOG=1');
     assert.ok(messages.includes('STOPPING=1\nSTATUS=stopping'), messages.join(' | '));
+    // Presence: online while running, then an explicit stopping and offline.
+    assert.deepEqual(states.slice(-3), ['online', 'stopping', 'offline']);
 
     const db = openDatabase(dataDir);
     try {
       assert.equal(countAttendance(db), 1, exit.stdout.slice(-2000));
+      // Its event is safe: delivered, or in the outbox for the next run.
+      assert.equal(outboxCounts(db).total, 1);
     } finally {
       db.close();
     }
