@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { AttendanceEvent } from '../src/attendance/event.js';
 import { loadConfig } from '../src/config/load.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { Daemon, type Runtime } from '../src/daemon.js';
@@ -83,6 +84,7 @@ describe('health module', () => {
     after(() => daemon.stop('test'));
     daemon.bus.emit('camera', 'streaming');
     for (let i = 0; i < 5; i++) daemon.bus.emit('progress');
+    daemon.bus.emit('attendance', { occurred_at: '2026-03-01T09:00:00+01:00' } as AttendanceEvent);
     health.monitor.recordInference(120);
     health.monitor.recordInference(80);
     await health.tick();
@@ -97,6 +99,7 @@ describe('health module', () => {
     assert.ok(figures.camera_fps > 0);
     assert.equal(figures.inference_ms_p95, 120);
     assert.equal(figures.outbox_pending, 0);
+    assert.equal(figures.last_attendance_at, '2026-03-01T08:00:00.000Z');
     assert.equal(figures.db_writable, true);
     assert.ok(figures.rss_mb > 10 && figures.heap_limit_mb > figures.heap_used_mb);
     assert.ok(figures.disk_free_mb > 0 && figures.db_size_mb > 0);

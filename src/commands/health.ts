@@ -5,6 +5,7 @@ import { PresenteError, UsageError } from '../errors.js';
 import type { HealthResponse } from '../health/http.js';
 import { databaseSizeMb, diskFreeMb } from '../health/monitor.js';
 import { softwareVersions } from '../health/versions.js';
+import { lastAttendanceAt } from '../store/attendance.js';
 import { DATABASE_FILE, openDatabase } from '../store/db.js';
 import { pendingCount } from '../store/outbox.js';
 import type { Command, CommandContext } from './framework.js';
@@ -92,10 +93,12 @@ function localStatus(config: Config): Record<string, unknown> {
   const dataDir = resolve(config.data.dir);
   const versions = softwareVersions();
   let outboxPending: number | null = null;
+  let lastPunchAt: string | null = null;
   if (existsSync(join(dataDir, DATABASE_FILE))) {
     const db = openDatabase(dataDir, { readonly: true, busyTimeoutMs: 1000 });
     try {
       outboxPending = pendingCount(db);
+      lastPunchAt = lastAttendanceAt(db);
     } catch {
       // A database that was never migrated has no outbox yet.
     } finally {
@@ -109,6 +112,7 @@ function localStatus(config: Config): Record<string, unknown> {
     disk_free_mb: round(diskFreeMb(dataDir)),
     db_size_mb: round(databaseSizeMb(dataDir)),
     outbox_pending: outboxPending,
+    last_attendance_at: lastPunchAt,
     version: versions.presente,
     node_version: versions.node,
     tfjs_version: versions.tfjs,

@@ -12,6 +12,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { Config } from '../config/schema.js';
 import type { CameraState, DaemonBus } from '../events.js';
 import type { Logger } from '../log.js';
+import { lastAttendanceAt } from '../store/attendance.js';
 import { DATABASE_FILE, type Db, immediate } from '../store/db.js';
 import { pendingCount } from '../store/outbox.js';
 import { type PressureState, PressureTracker } from './pressure.js';
@@ -67,6 +68,7 @@ export interface HealthSample {
   outboxPending: number | null;
   camera: { state: CameraState | 'unknown'; fps: number };
   inference: { msP50: number | null; msP95: number | null };
+  /** The latest punch in the database (UTC). */
   lastAttendanceAt: string | null;
   versions: Versions;
   pressure: PressureState;
@@ -157,8 +159,13 @@ export class HealthMonitor {
       this.framesSinceSample += 1;
     };
     const onAttendance = (event: { occurred_at: string }) => {
-      this.lastAttendanceAt = event.occurred_at;
+      this.lastAttendanceAt = new Date(event.occurred_at).toISOString();
     };
+    try {
+      this.lastAttendanceAt = lastAttendanceAt(this.options.db);
+    } catch (err) {
+      this.options.logger.debug({ err }, 'no attendance table yet');
+    }
     bus.on('camera', onCamera);
     bus.on('progress', onProgress);
     bus.on('attendance', onAttendance);
