@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AttendanceEvent } from '../src/attendance/event.js';
 import { replay } from '../src/attendance/replay.js';
+import { PresenteError } from '../src/errors.js';
 import { silentLogger } from '../src/log.js';
 import { punchesBetween } from '../src/store/attendance.js';
 import type { Db } from '../src/store/db.js';
@@ -67,7 +70,9 @@ describe('replay of the Hamilton clip', () => {
     // The printed event is the stored outbox payload, and the row is on disk.
     const check = openDatabase(dataDir, { readonly: true });
     const rows = punchesBetween(check, '2026-12-02T00:00:00Z', '2026-12-03T00:00:00Z');
-    const outbox = check.prepare('SELECT payload FROM outbox').all() as { payload: string }[];
+    const outbox = check
+      .prepare('SELECT payload FROM outbox WHERE event_id = ?')
+      .all(events[0]!.event_id) as { payload: string }[];
     check.close();
     assert.deepEqual(
       rows.map((r) => [r.id, r.kind, r.seq]),
@@ -127,5 +132,52 @@ describe('a person standing still at the door', () => {
       [['alex_lacamoire', 'check_in', 'on_time', '2026-12-03']],
     );
     assert.equal(summary.faces_seen, 1);
+  });
+});
+
+describe('replay of other inputs', () => {
+  test('a folder of stills is replayed in name order', async () => {
+    const folder = tempDir();
+    for (const name of ['001.jpg', '002.jpg', '003.jpg', '004.jpg']) {
+      copyFileSync(face('scenes/obama_alone.jpg'), join(folder, name));
+    }
+    writeFileSync(join(folder, 'README.txt'), 'not a still');
+    const events: AttendanceEvent[] = [];
+    const summary = await replay({
+      config: testConfig(dataDir, { 'terminal.timezone': 'Europe/Madrid' }),
+      db,
+      engine,
+      logger: silentLogger(),
+      path: folder,
+      originMs: Date.parse('2026-12-07T07:58:00Z'),
+      onEvent: (event) => events.push(event),
+    });
+    assert.equal(summary.frames_read, 4);
+    assert.deepEqual(
+      events.map((e) => [e.user.code, e.shift_day]),
+      [['barack_obama', '2026-12-07']],
+    );
+  });
+
+  test('a broken recording is a clear error, not a crash, and nothing is recorded', async () => {
+    const broken = join(tempDir(), 'broken.mp4');
+    writeFileSync(broken, randomBytes(32 * 1024));
+    const before = db.prepare('SELECT count(*) AS n FROM attendance').get();
+    await assert.rejects(
+      replay({
+        config: testConfig(dataDir),
+        db,
+        engine,
+        logger: silentLogger(),
+        path: broken,
+      }),
+      (err) =>
+        err instanceof PresenteError && /broken\.mp4: ffmpeg exited with code/.test(err.message),
+    );
+    await assert.rejects(
+      replay({ config: testConfig(dataDir), db, engine, logger: silentLogger(), path: '/nope' }),
+      /\/nope: no such file or folder/,
+    );
+    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM attendance').get(), before);
   });
 });

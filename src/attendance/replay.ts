@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { Camera, createSource } from '../camera/camera.js';
+import { SourceError } from '../camera/source.js';
 import type { Config } from '../config/schema.js';
 import { PresenteError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -103,8 +104,16 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     : undefined;
   const cpuBefore = process.cpuUsage();
   const began = performance.now();
+  if (matcher.size === 0) {
+    logger.warn({ dataDir: config.data.dir }, 'no face templates: every face will be unknown');
+  }
   try {
-    const stats = await loop.run(frames.frames(new AbortController().signal), neverAborted);
+    const stats = await loop.run(frames.frames(neverAborted), neverAborted).catch((err) => {
+      // The recording itself is broken: say so without a stack trace.
+      if (err instanceof SourceError)
+        throw new PresenteError(err.message, undefined, { cause: err });
+      throw err;
+    });
     const cpu = process.cpuUsage(cpuBefore);
     return {
       ...stats,

@@ -5,6 +5,7 @@ import { replay } from '../attendance/replay.js';
 import { errorMessage, PresenteError, UsageError } from '../errors.js';
 import { createLogger, silentLogger } from '../log.js';
 import { openDatabase } from '../store/db.js';
+import { countTemplates } from '../store/templates.js';
 import { localDate } from '../time.js';
 import { getVisionEngine } from '../vision/engine.js';
 import type { Command } from './framework.js';
@@ -63,6 +64,11 @@ const replayCommand: Command = {
 
     const config = ctx.config;
     const logger = ctx.json ? silentLogger() : ctx.logger;
+    if (countTemplates(ctx.store) === 0) {
+      ctx.io.err(
+        `presente replay: no face templates in ${config.data.dir}; nobody can be recognised`,
+      );
+    }
     const engine = getVisionEngine(config.vision, logger);
     const tty = process.stderr.isTTY === true;
     const zone = config.terminal.timezone;
