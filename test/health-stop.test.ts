@@ -162,8 +162,16 @@ describe('graceful stop of presente run', () => {
     const client = await mqtt.connectAsync(broker.url);
     after(() => client.endAsync());
     const alerts: { kind: string; severity: string }[] = [];
-    client.on('message', (_topic, payload) => alerts.push(JSON.parse(payload.toString())));
-    await client.subscribeAsync('presente/door-9/alert', { qos: 1 });
+    const heartbeats: Record<string, unknown>[] = [];
+    client.on('message', (topic, payload) => {
+      if (payload.length === 0) return;
+      const body = JSON.parse(payload.toString());
+      if (topic.endsWith('/alert')) alerts.push(body);
+      if (topic.endsWith('/heartbeat')) heartbeats.push(body);
+    });
+    await client.subscribeAsync(['presente/door-9/alert', 'presente/door-9/heartbeat'], {
+      qos: 1,
+    });
 
     // The first sample, at startup, is under the limit; the next one, 15 s later with the
     // model loaded and the broker connected, is over it.
@@ -182,6 +190,16 @@ describe('graceful stop of presente run', () => {
     });
     const exit = await started.exit;
     assert.equal(exit.code, ExitCode.memoryPressure, exit.stdout.slice(-2000));
+    // The heartbeat carries the health figures, with their units.
+    const heartbeat = heartbeats[0];
+    assert.ok(heartbeat, 'a heartbeat was published');
+    for (const key of ['rss_mb', 'heap_used_mb', 'loop_delay_ms_p99', 'uptime_s']) {
+      assert.equal(typeof heartbeat[key], 'number', key);
+    }
+    for (const key of ['gc_pause_ms_p99', 'tensors', 'outbox_pending', 'camera_state']) {
+      assert.ok(key in heartbeat, key);
+    }
+
     const memory = alerts.filter((a) => a.kind === 'memory_pressure');
     assert.deepEqual(
       memory.map((a) => a.severity),
