@@ -40,7 +40,10 @@ export class Matcher {
   private readonly owner: Int32Array;
   private readonly userIds: number[] = [];
   private readonly userCodes: string[] = [];
-  private readonly bestPerUser: Float32Array;
+  private readonly bestPerUser: Float64Array;
+  /** Squared length of each template. */
+  private readonly norms: Float64Array;
+  private readonly probe = new Float64Array(DESCRIPTOR_LENGTH);
 
   constructor(
     entries: TemplateEntry[],
@@ -64,7 +67,13 @@ export class Matcher {
       this.owner[i] = index;
       this.descriptors.set(entry.descriptor, i * DESCRIPTOR_LENGTH);
     }
-    this.bestPerUser = new Float32Array(this.userIds.length);
+    this.bestPerUser = new Float64Array(this.userIds.length);
+    this.norms = new Float64Array(entries.length);
+    for (const [i, entry] of entries.entries()) {
+      let norm = 0;
+      for (const value of entry.descriptor) norm += value * value;
+      this.norms[i] = norm;
+    }
   }
 
   /**
@@ -115,15 +124,28 @@ export class Matcher {
     const best = this.bestPerUser;
     best.fill(Number.POSITIVE_INFINITY);
     const all = this.descriptors;
+    const owner = this.owner;
+    const norms = this.norms;
 
-    for (let t = 0; t < this.owner.length; t++) {
-      const base = t * DESCRIPTOR_LENGTH;
-      let sum = 0;
-      for (let k = 0; k < DESCRIPTOR_LENGTH; k++) {
-        const d = descriptor[k]! - all[base + k]!;
-        sum += d * d;
+    // |a - b|² = |a|² + |b|² - 2 a·b: one multiply-add per value, template norms precomputed.
+    const probe = this.probe;
+    probe.set(descriptor.subarray(0, DESCRIPTOR_LENGTH));
+    let probeNorm = 0;
+    for (let k = 0; k < DESCRIPTOR_LENGTH; k++) probeNorm += probe[k]! * probe[k]!;
+
+    for (let t = 0, base = 0; t < owner.length; t++, base += DESCRIPTOR_LENGTH) {
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      for (let k = 0; k < DESCRIPTOR_LENGTH; k += 4) {
+        d0 += probe[k]! * all[base + k]!;
+        d1 += probe[k + 1]! * all[base + k + 1]!;
+        d2 += probe[k + 2]! * all[base + k + 2]!;
+        d3 += probe[k + 3]! * all[base + k + 3]!;
       }
-      const user = this.owner[t]!;
+      const sum = Math.max(0, probeNorm + norms[t]! - 2 * (d0 + d1 + d2 + d3));
+      const user = owner[t]!;
       if (sum < best[user]!) best[user] = sum;
     }
 
