@@ -287,13 +287,11 @@ describe('daily report', () => {
       { punches: [], shifts, scheduled },
       { ...options, asOf: new Date('2026-12-04T06:30:00Z') },
     );
-    // Not on the 1st (not yet a user), not on the 4th (the shift starts at 08:00 local).
+    // Not on the 1st, nor on the 2nd (added at 11:00 local, after that day's shift began),
+    // nor on the 4th (at 07:30 local the shift has not begun).
     assert.deepEqual(
       rows.map((r) => [r.day, r.state, r.missing_punches]),
-      [
-        ['2026-12-02', 'absent', 2],
-        ['2026-12-03', 'absent', 2],
-      ],
+      [['2026-12-03', 'absent', 2]],
     );
     db.close();
   });

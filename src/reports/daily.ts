@@ -1,6 +1,6 @@
 import type { ReportPunch, ScheduledUser } from '../store/reports.js';
 import { type Shift, WEEKDAYS } from '../store/shifts.js';
-import { addDays, formatOffset, localDate, zonedTime } from '../time.js';
+import { addDays, formatOffset, zonedTime } from '../time.js';
 
 /**
  * One line of an attendance report: one person, one day, one shift. Days are local dates in
@@ -264,11 +264,12 @@ function absences(input: ReportInput, seen: Set<string>, options: ReportOptions)
   for (const user of input.scheduled) {
     const shift = input.shifts.get(user.shiftId);
     if (!shift) continue;
-    const firstDay = localDate(new Date(user.createdAt), options.timeZone);
+    // A shift that began before the person was added, or has not begun yet, is no absence.
+    const addedAt = Date.parse(user.createdAt);
     for (let day = options.from; day <= options.to; day = addDays(day, 1)) {
-      if (day < firstDay || seen.has(`${user.userId}|${day}`) || !worksOn(shift, day)) continue;
-      const { start } = shiftBounds(shift, day, options.timeZone);
-      if (start.getTime() > options.asOf.getTime()) continue;
+      if (seen.has(`${user.userId}|${day}`) || !worksOn(shift, day)) continue;
+      const start = shiftBounds(shift, day, options.timeZone).start.getTime();
+      if (start < addedAt || start > options.asOf.getTime()) continue;
       rows.push({
         day,
         user: user.userCode,
