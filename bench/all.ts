@@ -14,6 +14,7 @@ const benches: Bench[] = [
   { title: 'Vision', module: './vision.js' },
   { title: 'Pipeline beside the naive loop', module: './pipeline.js' },
   { title: 'Outbox drain', module: './outbox.js' },
+  { title: 'Reports, retention and the template codec', module: './reports.js' },
   { title: 'Soak', module: './soak.js' },
 ];
 
@@ -47,7 +48,8 @@ const text = [
   '# Benchmarks',
   '',
   'Written by `npm run bench`; each table also has its own script (`npm run bench:vision`,',
-  '`bench:pipeline`, `bench:outbox`, `bench:soak`). Figures from one run on this machine:',
+  '`bench:pipeline`, `bench:outbox`, `bench:reports`, `bench:soak`). Figures from one run on this',
+  'machine:',
   '',
   machine(),
   '',
