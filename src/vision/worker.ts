@@ -77,10 +77,12 @@ async function importRuntime(settings: LoadSettings): Promise<{ api: Api; native
       const api = (await import('@vladmandic/face-api/dist/face-api.node.js')) as unknown as Api;
       return { api: unwrap(api), native: true };
     } catch (err) {
+      const reason = (err as Error).message.split('\n')[0];
+      if (settings.backend === 'auto') console.debug(`tfjs-node not available (${reason})`);
       if (settings.backend === 'node') {
         throw new Error(
           `vision.backend is 'node' but @tensorflow/tfjs-node cannot be loaded ` +
-            `(${(err as Error).message.split('\n')[0]}); install it or use 'auto'`,
+            `(${reason}); install it or use 'auto'`,
         );
       }
     }
@@ -102,7 +104,8 @@ async function chooseBackend(tf: Tf, settings: LoadSettings, native: boolean): P
     await tf.setBackend('cpu');
   } else {
     // The .wasm files come from node_modules, never from a CDN.
-    tf.setWasmPaths?.(settings.wasmDir);
+    if (!tf.setWasmPaths) throw new Error('this TensorFlow.js build has no WASM backend');
+    tf.setWasmPaths(settings.wasmDir);
     // Threaded WASM needs its own worker script that Node cannot start from here.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     await tf.setBackend('wasm');
