@@ -8,9 +8,10 @@ import type { AttendanceEvent } from '../src/attendance/event.js';
 import { replay } from '../src/attendance/replay.js';
 import { PresenteError } from '../src/errors.js';
 import { silentLogger } from '../src/log.js';
-import { punchesBetween } from '../src/store/attendance.js';
+import { countAttendance, punchesBetween } from '../src/store/attendance.js';
 import type { Db } from '../src/store/db.js';
 import { openDatabase } from '../src/store/db.js';
+import { dueRows } from '../src/store/outbox.js';
 import type { VisionEngine } from '../src/vision/engine.js';
 import { enrolledDatabase, testConfig } from './attendance-enroll.js';
 import { face, runCli, tempDir } from './helpers.js';
@@ -70,9 +71,9 @@ describe('replay of the Hamilton clip', () => {
     // The printed event is the stored outbox payload, and the row is on disk.
     const check = openDatabase(dataDir, { readonly: true });
     const rows = punchesBetween(check, '2026-12-02T00:00:00Z', '2026-12-03T00:00:00Z');
-    const outbox = check
-      .prepare('SELECT payload FROM outbox WHERE event_id = ?')
-      .all(events[0]!.event_id) as { payload: string }[];
+    const outbox = dueRows(check, 0, Date.now(), 1000).filter(
+      (row) => row.eventId === events[0]!.event_id,
+    );
     check.close();
     assert.deepEqual(
       rows.map((r) => [r.id, r.kind, r.seq]),
@@ -162,7 +163,7 @@ describe('replay of other inputs', () => {
   test('a broken recording is a clear error, not a crash, and nothing is recorded', async () => {
     const broken = join(tempDir(), 'broken.mp4');
     writeFileSync(broken, randomBytes(32 * 1024));
-    const before = db.prepare('SELECT count(*) AS n FROM attendance').get();
+    const before = countAttendance(db);
     await assert.rejects(
       replay({
         config: testConfig(dataDir),
@@ -178,6 +179,6 @@ describe('replay of other inputs', () => {
       replay({ config: testConfig(dataDir), db, engine, logger: silentLogger(), path: '/nope' }),
       /\/nope: no such file or folder/,
     );
-    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM attendance').get(), before);
+    assert.equal(countAttendance(db), before);
   });
 });
