@@ -111,7 +111,13 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
   for (const job of jobModules(runtime)) daemon.add(job);
 
   // 7. systemd last: READY=1 once everything above is up; the first to stop (STOPPING=1).
-  daemon.add(new SystemdModule(runtime, { cameraState: () => health.monitor.cameraStateNow }));
+  daemon.add(
+    new SystemdModule(runtime, {
+      cameraState: () => health.monitor.cameraStateNow,
+      statusLine: () => health.statusLine(),
+      statusEveryMs: runtime.config.heartbeat.interval_s * 1000,
+    }),
+  );
 
   return { daemon, runtime, vision, recognition, mqtt, health };
 }

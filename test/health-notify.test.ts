@@ -135,4 +135,25 @@ describe('systemd notify', () => {
     assert.equal(receiver.messages[8], 'WATCHDOG=1');
     await module.stop();
   });
+
+  it('keeps STATUS= up to date for systemctl status', async () => {
+    const dir = tempDir();
+    const receiver = bindReceiver(dir);
+    const rt = runtime(dir);
+    let line = 'camera streaming 10 fps';
+    const module = new SystemdModule(rt, {
+      env: { NOTIFY_SOCKET: receiver.path },
+      waitForCamera: false,
+      statusLine: () => line,
+      statusEveryMs: 20,
+    });
+    await module.start(new AbortController().signal);
+    await receiver.waitFor(1);
+    assert.equal(receiver.messages[0], 'READY=1\nSTATUS=camera streaming 10 fps');
+    line = 'camera stalled 0 fps';
+    for (let n = 2; !receiver.messages.includes('STATUS=camera stalled 0 fps'); n++) {
+      await receiver.waitFor(n);
+    }
+    await module.stop();
+  });
 });

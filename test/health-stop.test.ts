@@ -117,7 +117,7 @@ describe('graceful stop of presente run', () => {
 
     assert.equal(exit.code, ExitCode.ok, exit.stdout.slice(-2000));
     assert.equal(messages[0], 'STATUS=waiting for the camera');
-    assert.equal(messages[1], 'READY=1\nSTATUS=running');
+    assert.match(messages[1]!, /^READY=1\nSTATUS=camera streaming [\d.]+ fps, rss \d+ MB, /);
     assert.equal(messages[2], 'WATCHDOG=1');
     assert.ok(messages.includes('STOPPING=1\nSTATUS=stopping'), messages.join(' | '));
     // Presence: online while running, then an explicit stopping and offline.

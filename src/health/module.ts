@@ -126,6 +126,19 @@ export class HealthModule implements Module {
     return sample ? heartbeatFigures(this.runtime.config.terminal.id, sample) : null;
   }
 
+  /** A one-line summary for `systemctl status`, or null before the first sample. */
+  statusLine(): string | null {
+    const figures = this.heartbeat();
+    if (!figures) return null;
+    const parts = [
+      `camera ${this.monitor.cameraStateNow} ${figures.camera_fps} fps`,
+      `rss ${Math.round(figures.rss_mb)} MB`,
+      `${figures.outbox_pending ?? '?'} events pending`,
+    ];
+    if (figures.memory_pressure !== 'normal') parts.push(`memory ${figures.memory_pressure}`);
+    return parts.join(', ');
+  }
+
   /** Why the terminal is unhealthy now; model and camera are read live, the rest sampled. */
   reasons(): string[] {
     const sample = this.monitor.latest;

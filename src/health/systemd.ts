@@ -9,6 +9,9 @@ export interface SystemdModuleOptions {
   waitForCamera?: boolean;
   /** The camera state as last seen, e.g. by the health monitor, which starts earlier. */
   cameraState?: () => CameraState | 'unknown';
+  /** A one-line summary for `systemctl status`, sent as STATUS= every `statusEveryMs`. */
+  statusLine?: () => string | null;
+  statusEveryMs?: number;
   /** Replaces the monotonic clock of the watchdog (tests). */
   now?: () => number;
 }
@@ -24,6 +27,7 @@ export class SystemdModule implements Module {
   readonly watchdog: WatchdogFeeder | null;
   private readonly logger: Logger;
   private readonly onProgress = () => this.watchdog?.progress();
+  private statusTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -44,7 +48,15 @@ export class SystemdModule implements Module {
     }
     this.runtime.bus.on('progress', this.onProgress);
     this.watchdog?.start();
-    await this.notifier.ready('running');
+    await this.notifier.ready(this.options.statusLine?.() ?? 'running');
+    const { statusLine, statusEveryMs } = this.options;
+    if (statusLine && statusEveryMs) {
+      this.statusTimer = setInterval(() => {
+        const line = statusLine();
+        if (line) void this.notifier?.status(line);
+      }, statusEveryMs);
+      this.statusTimer.unref();
+    }
     this.logger.info(
       {
         watchdogMs: this.notifier.watchdogUsec === null ? null : this.notifier.watchdogUsec / 1000,
@@ -55,6 +67,7 @@ export class SystemdModule implements Module {
 
   async stop(): Promise<void> {
     if (!this.notifier) return;
+    clearInterval(this.statusTimer);
     this.watchdog?.stop();
     this.runtime.bus.off('progress', this.onProgress);
     await this.notifier.stopping('stopping');
