@@ -12,9 +12,10 @@ import { countAttendance, punchesBetween } from '../src/store/attendance.js';
 import type { Db } from '../src/store/db.js';
 import { openDatabase } from '../src/store/db.js';
 import { dueRows } from '../src/store/outbox.js';
+import { countSightings } from '../src/store/sightings.js';
 import type { VisionEngine } from '../src/vision/engine.js';
 import { enrolledDatabase, testConfig } from './attendance-enroll.js';
-import { face, runCli, tempDir } from './helpers.js';
+import { face, root, runCli, tempDir } from './helpers.js';
 
 const clip = face('video/hamilton_clip_10s.mp4');
 const dataDir = tempDir();
@@ -158,6 +159,25 @@ describe('replay of other inputs', () => {
       events.map((e) => [e.user.code, e.shift_day]),
       [['barack_obama', '2026-12-07']],
     );
+  });
+
+  test('unknown faces are counted and, when asked, recorded as sightings', async () => {
+    const folder = tempDir();
+    const group = join(root, 'node_modules/@vladmandic/face-api/demo/sample1.jpg');
+    for (const name of ['1.jpg', '2.jpg', '3.jpg']) copyFileSync(group, join(folder, name));
+    const sightingsBefore = countSightings(db);
+    const events: AttendanceEvent[] = [];
+    const summary = await replay({
+      config: testConfig(dataDir, { 'attendance.record_sightings': true }),
+      db,
+      engine,
+      logger: silentLogger(),
+      path: folder,
+      onEvent: (event) => events.push(event),
+    });
+    assert.deepEqual(events, []);
+    assert.ok(summary.unknown_faces >= 1, `${summary.unknown_faces} unknown faces`);
+    assert.equal(countSightings(db) - sightingsBefore, summary.unknown_faces);
   });
 
   test('a broken recording is a clear error, not a crash, and nothing is recorded', async () => {

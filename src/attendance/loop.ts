@@ -181,8 +181,14 @@ export class RecognitionLoop {
         describe: true,
       });
     } catch (err) {
-      this.counts.analysis_errors++;
-      this.options.logger.error({ err: errorMessage(err) }, 'face analysis failed; frame skipped');
+      const errors = ++this.counts.analysis_errors;
+      // A dead engine fails every frame: log the first failure and then one in a hundred.
+      if (errors === 1 || errors % 100 === 0) {
+        this.options.logger.error(
+          { err: errorMessage(err), errors },
+          'face analysis failed; frame skipped',
+        );
+      }
       return;
     }
     this.recordTiming(performance.now() - began);

@@ -104,6 +104,8 @@ export class RecognitionModule implements Module {
         terminalId: config.terminal.id,
         timeZone: config.terminal.timezone,
         modelVersion: info.modelId,
+        // TODO: nothing measures NTP synchronisation yet; should the health monitor read
+        // timedatectl's NTPSynchronized and raise clock_unsynced, and pass it here?
         clockSynced: this.options.clockSynced ?? (() => true),
       },
       logger: this.logger,
