@@ -142,7 +142,10 @@ export const configSchema = z.strictObject({
       device: z.string().default('/dev/video0').describe('Device for v4l2 and webcam.'),
       url: z.string().default('').describe('Stream URL for rtsp and http.'),
       path: z.string().default('').describe('Video file (file) or folder of stills (images).'),
-      realtime: z.boolean().default(true).describe('file: play at real-time pace.'),
+      realtime: z
+        .boolean()
+        .default(true)
+        .describe('file and images: real-time pace; false reads as fast as frames are analysed.'),
       loop: z.boolean().default(false).describe('file and images: start again at the end.'),
       width: z.number().int().positive().default(640).describe('Frame width in pixels.'),
       height: z.number().int().positive().default(480).describe('Frame height in pixels.'),
@@ -159,7 +162,9 @@ export const configSchema = z.strictObject({
         .min(0)
         .max(1)
         .default(0.01)
-        .describe('Share of changed pixels that counts as motion.'),
+        .describe(
+          'Share of the picture (sampled on an 80x60 grid) that must change to count as motion.',
+        ),
     })
     .prefault({}),
 
