@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { main } from '../src/commands/index.js';
+import { configSchema } from '../src/config/schema.js';
+import { silentLogger } from '../src/log.js';
+import { getVisionEngine } from '../src/vision/engine.js';
 import { face, runCli, tempDir } from './helpers.js';
 
 const dataDir = tempDir();
 const env = { PRESENTE_DATA_DIR: dataDir, PRESENTE_CAMERA_SOURCE: 'images' };
 
-/** Commands that load no model run in this process; the rest run the real CLI. */
+/**
+ * Runs a command in this process, sharing one engine across the file; enrollment runs the
+ * real CLI once to show a separate process loads, prints JSON and exits on its own.
+ */
 async function inProcess(args: string[]) {
   let stdout = '';
   let stderr = '';
@@ -25,6 +31,8 @@ async function inProcess(args: string[]) {
 }
 
 describe('vision commands', () => {
+  after(() => getVisionEngine(configSchema.parse({}).vision, silentLogger()).close());
+
   it('enrolls, identifies, embeds and compares with the documented JSON', async () => {
     assert.equal((await inProcess(['users', 'add', 'obama', '--name', 'Barack Obama'])).code, 0);
 
@@ -37,10 +45,13 @@ describe('vision commands', () => {
 
     const text = join(dataDir, 'notes.jpg');
     writeFileSync(text, 'not an image');
-    const identified = await runCli(
-      ['identify', face('scenes/obama_small.jpg'), face('people/joe_biden/1.jpg'), text, '--json'],
-      env,
-    );
+    const identified = await inProcess([
+      'identify',
+      face('scenes/obama_small.jpg'),
+      face('people/joe_biden/1.jpg'),
+      text,
+      '--json',
+    ]);
     assert.equal(identified.code, 1, 'a file that cannot be read makes the exit code 1');
     assert.equal(identified.stderr, '', 'quiet in --json mode');
     const [obama, biden, bad] = JSON.parse(identified.stdout);
@@ -61,17 +72,19 @@ describe('vision commands', () => {
     assert.ok(biden.faces[0].distance > 0.55);
     assert.match(bad.error, /not a JPEG, PNG or WebP image/);
 
-    const embedded = await runCli(['embed', face('scenes/obama_small.jpg'), '--json'], env);
+    const embedded = await inProcess(['embed', face('scenes/obama_small.jpg'), '--json']);
     assert.equal(embedded.code, 0, embedded.stderr);
     const [entry] = JSON.parse(embedded.stdout);
     assert.deepEqual(Object.keys(entry.faces[0]).sort(), ['box', 'descriptor', 'score']);
     assert.equal(entry.faces[0].descriptor.length, 128);
     assert.ok(entry.faces[0].descriptor.every((v: unknown) => typeof v === 'number'));
 
-    const same = await runCli(
-      ['compare', face('scenes/obama_small.jpg'), face('scenes/obama_240p.jpg'), '--json'],
-      env,
-    );
+    const same = await inProcess([
+      'compare',
+      face('scenes/obama_small.jpg'),
+      face('scenes/obama_240p.jpg'),
+      '--json',
+    ]);
     assert.equal(same.code, 0, same.stderr);
     const result = JSON.parse(same.stdout);
     assert.deepEqual(Object.keys(result).sort(), ['distance', 'same']);
@@ -100,7 +113,7 @@ describe('vision commands', () => {
   });
 
   it('doctor checks models, backend, database and tools', async () => {
-    const doctor = await runCli(['doctor', '--json'], env);
+    const doctor = await inProcess(['doctor', '--json']);
     const report = JSON.parse(doctor.stdout);
     const names = report.checks.map((c: { name: string }) => c.name);
     for (const name of [

@@ -55,7 +55,7 @@ export async function assessPhoto(
   try {
     image = await decodeImageFile(file, imageLimits(vision));
   } catch (err) {
-    if (err instanceof ImageError) return { file, reason: err.message.slice(file.length + 2) };
+    if (err instanceof ImageError) return { file, reason: err.reason };
     throw err;
   }
 

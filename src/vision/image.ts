@@ -14,7 +14,7 @@ export interface ImageLimits {
 export class ImageError extends Error {
   constructor(
     readonly file: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}: ${reason}`);
     this.name = 'ImageError';
