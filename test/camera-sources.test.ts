@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -196,6 +197,53 @@ describe('ffmpeg sources', () => {
 
     assert.deepEqual(states.slice(0, 2), ['stalled', 'restarting']);
     assert.equal(statuses[0]?.lastError, 'no frame for 0.3 s');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('IP camera over HTTP', () => {
+  test('an MJPEG stream is read once it comes up, and a camera that goes away is retried', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/video.mjpg`;
+    const source = new FfmpegSource({
+      input: { kind: 'http', url },
+      width: 160,
+      height: 120,
+      fps: 10,
+    });
+    const { cam, states } = camera(source);
+    const abort = new AbortController();
+    const frames: Frame[] = [];
+    const reading = (async () => {
+      for await (const frame of cam.frames(abort.signal)) frames.push(frame);
+    })();
+
+    // The camera comes up after the terminal: a multipart MJPEG server, as IP cameras serve.
+    const server = spawn('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip],
+      ...['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mpjpeg', '-listen', '1', url],
+    ]);
+    try {
+      while (frames.length < 10) await new Promise((r) => setTimeout(r, 20));
+      server.kill('SIGKILL');
+      while (states.at(-1) === 'streaming') await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      server.kill('SIGKILL');
+      abort.abort();
+      await reading;
+    }
+
+    assert.equal(frames[0]?.data.length, 160 * 120 * 3);
+    assert.ok(states.includes('streaming'));
+    assert.ok(['restarting', 'failed'].includes(states.at(-2) ?? ''), states.join(' '));
   });
 });
 
