@@ -159,15 +159,21 @@ export class RecognitionLoop {
         await this.inFlight;
       }
       this.gate?.accept();
-      const analysis = this.analyse(frame).finally(() => {
-        this.inFlight = undefined;
-      });
+      const analysis = this.analyse(frame)
+        .catch((err) => {
+          // A bug in matching or tracking must not end the loop (nor the daemon).
+          this.counts.analysis_errors++;
+          this.options.logger.error({ err }, 'frame handling failed; frame skipped');
+        })
+        .finally(() => {
+          this.inFlight = undefined;
+        });
       this.inFlight = analysis;
       if (!this.options.dropWhenBusy) await analysis;
     }
 
     await this.inFlight;
-    for (const decision of this.tracker.flush()) this.handle(decision, Date.now());
+    for (const decision of this.tracker.flush()) this.handle(decision, decision.track.lastSeen);
     return this.stats;
   }
 
