@@ -4,8 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttendanceEvent } from '../src/attendance/event.js';
+import { type FaceAnalyzer, RecognitionLoop } from '../src/attendance/loop.js';
 import { replay } from '../src/attendance/replay.js';
+import { Camera, createSource } from '../src/camera/camera.js';
 import { PresenteError } from '../src/errors.js';
 import { silentLogger } from '../src/log.js';
 import { countAttendance, punchesBetween } from '../src/store/attendance.js';
@@ -14,6 +17,7 @@ import { openDatabase } from '../src/store/db.js';
 import { dueRows } from '../src/store/outbox.js';
 import { countSightings } from '../src/store/sightings.js';
 import type { VisionEngine } from '../src/vision/engine.js';
+import { Matcher, matchSettings } from '../src/vision/matcher.js';
 import { enrolledDatabase, testConfig } from './attendance-enroll.js';
 import { face, root, runCli, tempDir } from './helpers.js';
 
@@ -200,5 +204,60 @@ describe('replay of other inputs', () => {
       /\/nope: no such file or folder/,
     );
     assert.equal(countAttendance(db), before);
+  });
+});
+
+describe('the live loop', () => {
+  test('one analysis at a time: frames that arrive meanwhile are dropped and counted', async () => {
+    const video = stillVideo(face('scenes/obama_alone.jpg'), 3, 10);
+    const config = testConfig(dataDir, {
+      'camera.source': 'file',
+      'camera.path': video,
+      'camera.realtime': true,
+      'camera.motion_gate': false,
+    });
+    let active = 0;
+    let mostActive = 0;
+    const analyzer: FaceAnalyzer = {
+      async analyze(frame, opts) {
+        mostActive = Math.max(mostActive, ++active);
+        try {
+          // At least 250 ms an analysis, so frames at 10 fps must arrive while one runs
+          // however fast this machine is.
+          const [faces] = await Promise.all([engine.analyze(frame, opts), sleep(250)]);
+          return faces;
+        } finally {
+          active--;
+        }
+      },
+    };
+    const { source, clock } = createSource(config.camera, { logger: silentLogger() });
+    const camera = new Camera({
+      source,
+      clock,
+      logger: silentLogger(),
+      stallMs: 10_000,
+      restartMaxMs: 1000,
+    });
+    const matcher = Matcher.fromStore(db, null, matchSettings(config.vision));
+    const loop = new RecognitionLoop({
+      db,
+      config,
+      analyzer,
+      matcher: () => matcher,
+      recorder: { terminalId: 't', timeZone: 'UTC', modelVersion: 'm', clockSynced: () => true },
+      logger: silentLogger(),
+      dropWhenBusy: true,
+    });
+    const abort = new AbortController();
+    const stats = await loop.run(camera.frames(abort.signal), abort.signal);
+
+    assert.equal(mostActive, 1);
+    assert.equal(stats.frames_read, 30);
+    assert.ok(stats.frames_dropped >= stats.frames_analysed, `${stats.frames_dropped} dropped`);
+    assert.equal(
+      stats.frames_read,
+      stats.frames_analysed + stats.frames_dropped + stats.frames_skipped,
+    );
   });
 });
