@@ -260,4 +260,55 @@ describe('the live loop', () => {
       stats.frames_analysed + stats.frames_dropped + stats.frames_skipped,
     );
   });
+
+  test('stopping lets the analysis in flight finish and record its punch', async () => {
+    const folder = tempDir();
+    for (const name of ['1.jpg', '2.jpg', '3.jpg', '4.jpg', '5.jpg']) {
+      copyFileSync(face('scenes/alex_lacamoire_alone.jpg'), join(folder, name));
+    }
+    const config = testConfig(dataDir, {
+      'camera.source': 'images',
+      'camera.path': folder,
+      'camera.realtime': true,
+      'camera.fps': 5,
+      'camera.loop': true,
+      'attendance.duplicate_period_s': 0,
+    });
+    const abort = new AbortController();
+    let calls = 0;
+    const analyzer: FaceAnalyzer = {
+      analyze(frame, opts) {
+        // The stop request arrives while the deciding analysis runs.
+        if (++calls === config.vision.min_frames) abort.abort();
+        return engine.analyze(frame, opts);
+      },
+    };
+    const { source, clock } = createSource(config.camera, { logger: silentLogger() });
+    const camera = new Camera({
+      source,
+      clock,
+      logger: silentLogger(),
+      stallMs: 10_000,
+      restartMaxMs: 1000,
+    });
+    const matcher = Matcher.fromStore(db, null, matchSettings(config.vision));
+    const events: AttendanceEvent[] = [];
+    const loop = new RecognitionLoop({
+      db,
+      config,
+      analyzer,
+      matcher: () => matcher,
+      recorder: { terminalId: 't', timeZone: 'UTC', modelVersion: 'm', clockSynced: () => true },
+      logger: silentLogger(),
+      dropWhenBusy: true,
+      onEvent: (event) => events.push(event),
+    });
+    const stats = await loop.run(camera.frames(abort.signal), abort.signal);
+
+    assert.equal(stats.frames_analysed, config.vision.min_frames);
+    assert.deepEqual(
+      events.map((e) => e.user.code),
+      ['alex_lacamoire'],
+    );
+  });
 });
