@@ -200,6 +200,7 @@ class WorkerVisionEngine implements VisionEngine {
         threads: info.threads,
         detector: info.detector,
         modelId: info.modelId,
+        models: [...new Set(info.models.map((m) => m.name))],
         tfjs: info.tfjsVersion,
         faceApi: info.faceApiVersion,
         loadMs: info.loadMs,
