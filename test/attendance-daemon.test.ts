@@ -71,7 +71,7 @@ test('presente run: ffmpeg killed mid-stream is restarted, no crash, no lost row
   // A camera that shows one person standing still, as a looping real-time stream.
   const video = join(tempDir(), 'door.mp4');
   execFileSync('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-loop', '1'],
+    ...['-hide_banner', '-loglevel', 'error', '-loop', '1', '-framerate', '5'],
     ...['-i', face('scenes/obama_alone.jpg'), '-t', '5', '-r', '5', '-vf', 'scale=640:-2'],
     ...['-pix_fmt', 'yuv420p', video],
   ]);

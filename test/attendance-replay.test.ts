@@ -39,7 +39,8 @@ after(async () => {
 function stillVideo(photo: string, seconds: number, fps: number): string {
   const file = join(tempDir(), 'still.mp4');
   execFileSync('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-loop', '1', '-i', photo],
+    ...['-hide_banner', '-loglevel', 'error', '-loop', '1', '-framerate', String(fps)],
+    ...['-i', photo],
     ...['-t', String(seconds), '-r', String(fps), '-vf', 'scale=640:-2', '-pix_fmt', 'yuv420p'],
     file,
   ]);
