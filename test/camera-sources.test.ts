@@ -272,8 +272,13 @@ describe('images source', () => {
       loop: true,
       logger,
     });
-    const { cam } = camera(source);
-    const frames = await collect(cam, (read) => read.length === 6);
+    const { cam, states } = camera(source);
+    const frames: Frame[] = [];
+    for await (const frame of cam.frames(new AbortController().signal)) {
+      frames.push(frame);
+      if (frames.length === 6) break;
+    }
+    assert.deepEqual(states, ['streaming', 'stopped'], 'a consumer that stops reading stops it');
     const dominant = frames.map((f) => {
       const [r, g, b] = [f.data[0]!, f.data[1]!, f.data[2]!];
       return r > 200 ? 'red' : g > 200 ? 'green' : b > 200 ? 'blue' : 'other';

@@ -95,8 +95,23 @@ export class Camera extends EventEmitter<{ state: [CameraStatus] }> {
     this.emit('state', this.status);
   }
 
-  /** Frames until `signal` aborts or a finite source ends. */
+  /**
+   * Frames until `signal` aborts, the consumer stops reading, or a finite source ends; the
+   * state is `stopped` afterwards (or `failed` when a replay gave up).
+   */
   async *frames(signal: AbortSignal): AsyncGenerator<Frame> {
+    let gaveUp = false;
+    try {
+      yield* this.supervise(signal);
+    } catch (err) {
+      gaveUp = true;
+      throw err;
+    } finally {
+      if (!gaveUp) this.setState('stopped');
+    }
+  }
+
+  private async *supervise(signal: AbortSignal): AsyncGenerator<Frame> {
     let failures = 0;
     while (!signal.aborted) {
       const session = new AbortController();
@@ -139,7 +154,6 @@ export class Camera extends EventEmitter<{ state: [CameraStatus] }> {
         await this.release(iterator);
       }
     }
-    this.setState('stopped');
   }
 
   private async restartAfter(failures: number, reason: string, signal: AbortSignal) {
