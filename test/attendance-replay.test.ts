@@ -10,6 +10,7 @@ import { type FaceAnalyzer, RecognitionLoop } from '../src/attendance/loop.js';
 import { replay } from '../src/attendance/replay.js';
 import { Camera, createSource } from '../src/camera/camera.js';
 import { PresenteError } from '../src/errors.js';
+import { DaemonBus } from '../src/events.js';
 import { silentLogger } from '../src/log.js';
 import { countAttendance, punchesBetween } from '../src/store/attendance.js';
 import type { Db } from '../src/store/db.js';
@@ -294,6 +295,12 @@ describe('the live loop', () => {
     });
     const matcher = Matcher.fromStore(db, null, matchSettings(config.vision));
     const events: AttendanceEvent[] = [];
+    const bus = new DaemonBus();
+    const told: string[] = [];
+    bus.on('attendance', (event) => told.push(`attendance ${event.user.code}`));
+    bus.on('outbox', () => told.push('outbox'));
+    let progress = 0;
+    bus.on('progress', () => progress++);
     const loop = new RecognitionLoop({
       db,
       config,
@@ -301,10 +308,14 @@ describe('the live loop', () => {
       matcher: () => matcher,
       recorder: { terminalId: 't', timeZone: 'UTC', modelVersion: 'm', clockSynced: () => true },
       logger: silentLogger(),
+      bus,
       dropWhenBusy: true,
       onEvent: (event) => events.push(event),
     });
     const stats = await loop.run(camera.frames(abort.signal), abort.signal);
+
+    assert.deepEqual(told, ['attendance alex_lacamoire', 'outbox']);
+    assert.equal(progress, stats.frames_read);
 
     assert.equal(stats.frames_analysed, config.vision.min_frames);
     assert.deepEqual(
