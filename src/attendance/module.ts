@@ -32,7 +32,6 @@ export interface RecognitionOptions {
 export class RecognitionModule implements Module {
   readonly name = 'recognition';
   private readonly logger: Logger;
-  private camera: Camera | undefined;
   private loop: RecognitionLoop | undefined;
   private matcher: Matcher | undefined;
   private templatesSeen = '';
@@ -40,18 +39,32 @@ export class RecognitionModule implements Module {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private checkTimer: NodeJS.Timeout | undefined;
+  private readonly camera: Camera;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly engine: VisionEngine,
     private readonly options: RecognitionOptions = {},
   ) {
+    const { config, bus } = runtime;
     this.logger = runtime.logger.child({ module: 'recognition' });
+
+    // Built now, so a camera setting that is missing fails before the slow model load.
+    const cameraLogger = runtime.logger.child({ module: 'camera' });
+    const { source, clock } = createSource(config.camera, { logger: cameraLogger });
+    this.camera = new Camera({
+      source,
+      clock,
+      logger: cameraLogger,
+      stallMs: config.camera.stall_s * 1000,
+      restartMaxMs: config.camera.restart_max_s * 1000,
+    });
+    this.camera.on('state', (status) => bus.emit('camera', status.state));
   }
 
   get status(): RecognitionStatus {
     return {
-      camera: this.camera?.status ?? null,
+      camera: this.camera.status,
       loop: this.loop?.stats ?? null,
       templates: this.matcher?.size ?? 0,
     };
@@ -83,18 +96,6 @@ export class RecognitionModule implements Module {
       this.logger.warn({}, 'no face templates: enroll people with presente enroll');
     }
 
-    const cameraLogger = this.runtime.logger.child({ module: 'camera' });
-    const { source, clock } = createSource(config.camera, { logger: cameraLogger });
-    const camera = new Camera({
-      source,
-      clock,
-      logger: cameraLogger,
-      stallMs: config.camera.stall_s * 1000,
-      restartMaxMs: config.camera.restart_max_s * 1000,
-    });
-    camera.on('state', (status) => bus.emit('camera', status.state));
-    this.camera = camera;
-
     const loop = new RecognitionLoop({
       db,
       config,
@@ -115,7 +116,7 @@ export class RecognitionModule implements Module {
     });
     this.loop = loop;
 
-    this.running = loop.run(camera.frames(this.abort.signal), this.abort.signal).then(
+    this.running = loop.run(this.camera.frames(this.abort.signal), this.abort.signal).then(
       (stats) => {
         if (!this.abort.signal.aborted) this.logger.warn({ ...stats }, 'the camera source ended');
       },

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
-import { PresenteError } from '../errors.js';
+import { ExitCode, PresenteError } from '../errors.js';
 import type { CameraState } from '../events.js';
 import type { Logger } from '../log.js';
 import { FfmpegSource } from './ffmpeg.js';
@@ -227,7 +227,10 @@ export function createSource(
   const clock = realtime ? wallClock() : streamClock(choice.originMs ?? Date.now(), fps);
   const needs = (key: 'path' | 'url') => {
     if (!camera[key]) {
-      throw new PresenteError(`camera.${key} is required for camera.source ${camera.source}`);
+      throw new PresenteError(
+        `camera.${key} is required for camera.source ${camera.source}`,
+        ExitCode.config,
+      );
     }
     return camera[key];
   };
