@@ -176,6 +176,18 @@ describe('health module', () => {
       [['disk_low', 'warning']],
     );
 
+    // Once frames flow (the MQTT module has started by then), the alert is told again, once.
+    daemon.bus.emit('progress');
+    daemon.bus.emit('progress');
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity]),
+      [
+        ['disk_low', 'warning'],
+        ['disk_low', 'warning'],
+      ],
+    );
+    alerts.splice(1, 1);
+
     runtime.config.memory.disk_min_free_mb = 1;
     await health.tick();
     assert.deepEqual(

@@ -56,6 +56,8 @@ export class HealthModule implements Module {
   private sampling: Promise<void> | undefined;
   private pressureLevel: PressureLevel = 'normal';
   private readonly raised = new Set<AlertKind>();
+  /** Alerts in force, by kind: told again once frames flow (see onFirstFrame). */
+  private readonly standing = new Map<AlertKind, Alert>();
   private stopRequested = false;
   private cameraSeverity: 'warning' | 'critical' | undefined;
   /** Where /health listens once started (port 0 in the config picks a free one). */
@@ -87,6 +89,7 @@ export class HealthModule implements Module {
     const { http, memory } = this.runtime.config;
     this.monitor.start();
     this.runtime.bus.on('camera', this.onCamera);
+    this.runtime.bus.once('progress', this.onFirstFrame);
     await this.tick();
     if (signal.aborted) return;
 
@@ -114,6 +117,7 @@ export class HealthModule implements Module {
 
   async stop(): Promise<void> {
     this.runtime.bus.off('camera', this.onCamera);
+    this.runtime.bus.off('progress', this.onFirstFrame);
     clearInterval(this.timer);
     await this.sampling;
     await this.server?.close();
@@ -276,6 +280,17 @@ export class HealthModule implements Module {
   }
 
   private alert(alert: Alert): void {
+    if (alert.severity === 'resolved') this.standing.delete(alert.kind);
+    else this.standing.set(alert.kind, alert);
     this.runtime.bus.emit('alert', alert);
   }
+
+  /**
+   * Health starts before MQTT, so an alert raised during startup (a full disk at boot) was
+   * only logged. The first frame means every module before the camera has started: the
+   * alerts still in force are told again, once.
+   */
+  private readonly onFirstFrame = (): void => {
+    for (const alert of this.standing.values()) this.runtime.bus.emit('alert', alert);
+  };
 }
