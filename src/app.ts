@@ -72,6 +72,7 @@ export function buildDaemon(options: { config: Config; logger: Logger; db: Db })
   const vision = getVisionEngine(runtime.config.vision, runtime.logger);
   const recognition: RecognitionModule = new RecognitionModule(runtime, vision, {
     frameStride: (): number => health.frameStride(),
+    clockSynced: (): boolean => health.clockSynced(),
   });
 
   // 1. The database: schema and seeds. Stopped last, so every module can still write.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AttendanceEvent } from '../src/attendance/event.js';
 import { loadConfig } from '../src/config/load.js';
@@ -216,5 +218,41 @@ describe('health module', () => {
         ['camera_down', 'resolved'],
       ],
     );
+  });
+
+  it('alerts while the system clock is not synchronised, and tells punches so', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'synchronized');
+    const timedatectl = join(dir, 'timedatectl');
+    writeFileSync(timedatectl, '#!/bin/sh\necho no\n');
+    chmodSync(timedatectl, 0o755);
+    let nowMs = 0;
+    const { daemon, runtime, alerts } = setup({ http: { enabled: false } });
+    const health = new HealthModule(runtime, {
+      vision: loadedVision,
+      now: () => nowMs,
+      clockProbe: { markerFile: marker, timedatectl },
+    });
+    daemon.add(health);
+    await daemon.start();
+    after(() => daemon.stop('test'));
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity]),
+      [['clock_unsynced', 'warning']],
+    );
+    assert.equal(health.clockSynced(), false);
+    assert.equal(health.heartbeat()?.clock_synced, false);
+
+    writeFileSync(marker, '');
+    nowMs += 60_000;
+    await health.tick();
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.severity]),
+      [
+        ['clock_unsynced', 'warning'],
+        ['clock_unsynced', 'resolved'],
+      ],
+    );
+    assert.equal(health.clockSynced(), true);
   });
 });

@@ -105,9 +105,7 @@ export class RecognitionModule implements Module {
         terminalId: config.terminal.id,
         timeZone: config.terminal.timezone,
         modelVersion: info.modelId,
-        // TODO: nothing measures NTP synchronisation yet; should the health monitor read
-        // timedatectl's NTPSynchronized and raise clock_unsynced, and pass it here?
-        clockSynced: this.options.clockSynced ?? (() => true),
+        clockSynced: this.options.clockSynced ?? (() => false),
       },
       logger: this.logger,
       bus,

@@ -3,6 +3,7 @@ import { Camera, createSource } from '../camera/camera.js';
 import { SourceError } from '../camera/source.js';
 import type { Config } from '../config/schema.js';
 import { PresenteError } from '../errors.js';
+import { readClockSync } from '../health/clock.js';
 import type { Logger } from '../log.js';
 import { loadTemplateKey } from '../privacy/crypto.js';
 import type { Db } from '../store/db.js';
@@ -61,6 +62,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     loop: false,
   };
   const info = await engine.load();
+  const clockSynced = await readClockSync();
   const matcher = Matcher.fromStore(
     db,
     loadTemplateKey(config),
@@ -91,7 +93,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       terminalId: config.terminal.id,
       timeZone: config.terminal.timezone,
       modelVersion: info.modelId,
-      clockSynced: () => true,
+      clockSynced: () => clockSynced === true,
     },
     logger: logger.child({ module: 'recognition' }),
     dropWhenBusy: camera.realtime,

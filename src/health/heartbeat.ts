@@ -41,6 +41,8 @@ export type HeartbeatFigures = {
   inference_ms_p50: number | null;
   inference_ms_p95: number | null;
   last_attendance_at: string | null;
+  /** NTP synchronisation of the clock; null when the system cannot tell. */
+  clock_synced: boolean | null;
   memory_pressure: PressureLevel;
   frame_stride: number;
   rss_slope_mb_per_h: number | null;
@@ -137,6 +139,7 @@ export function heartbeatFigures(terminalId: string, sample: HealthSample): Hear
     inference_ms_p50: roundOrNull(sample.inference.msP50),
     inference_ms_p95: roundOrNull(sample.inference.msP95),
     last_attendance_at: sample.lastAttendanceAt,
+    clock_synced: sample.clockSynced,
     memory_pressure: pressure.level,
     frame_stride: pressure.frameStride,
     rss_slope_mb_per_h: roundOrNull(pressure.rssSlopeMbPerHour),

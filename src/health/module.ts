@@ -3,6 +3,7 @@ import type { Module, Runtime } from '../daemon.js';
 import { ExitCode, PresenteError } from '../errors.js';
 import type { Alert, AlertKind, CameraState } from '../events.js';
 import type { Logger } from '../log.js';
+import type { ClockProbe } from './clock.js';
 import { type HeartbeatFigures, heartbeatFigures, unhealthyReasons } from './heartbeat.js';
 import { HealthServer } from './http.js';
 import { HealthMonitor, type HealthSample, type VisionProbe } from './monitor.js';
@@ -15,6 +16,8 @@ export interface HealthModuleOptions {
   inference?: InferenceSource | undefined;
   /** Replaces the monotonic clock (tests). */
   now?: () => number;
+  /** Where NTP synchronisation is read (tests). */
+  clockProbe?: ClockProbe;
 }
 
 /** Analysis time percentiles from the frame loop (null before the first analysis). */
@@ -76,6 +79,7 @@ export class HealthModule implements Module {
       vision: options.vision,
       inference: options.inference,
       now: options.now,
+      clockProbe: options.clockProbe,
     });
   }
 
@@ -155,6 +159,11 @@ export class HealthModule implements Module {
     return unhealthyReasons(live);
   }
 
+  /** Whether punches can claim a synchronised clock: only when the system says so. */
+  clockSynced(): boolean {
+    return this.monitor.latest?.clockSynced === true;
+  }
+
   /** Analyse one frame in this many; more than 1 while memory pressure sheds work. */
   frameStride(): number {
     return this.monitor.latest?.pressure.frameStride ?? 1;
@@ -187,6 +196,13 @@ export class HealthModule implements Module {
       severity: 'warning',
       message: `free disk in the data directory is ${Math.round(sample.diskFreeMb ?? 0)} MB`,
       details: { disk_free_mb: Math.round(sample.diskFreeMb ?? 0) },
+    });
+
+    // Only a clock the system says is unsynchronised alerts; "cannot tell" stays quiet.
+    this.toggleAlert(sample.clockSynced === false, {
+      kind: 'clock_unsynced',
+      severity: 'warning',
+      message: 'the system clock is not synchronised to NTP: punch times may be wrong',
     });
 
     // The outbox backlog alert belongs to the publisher, which sees every delivery.

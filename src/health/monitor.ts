@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { lastAttendanceAt } from '../store/attendance.js';
 import { DATABASE_FILE, type Db, immediate } from '../store/db.js';
 import { pendingCount } from '../store/outbox.js';
+import { type ClockProbe, ClockWatch } from './clock.js';
 import { type PressureState, PressureTracker } from './pressure.js';
 import { Percentiles } from './stats.js';
 import { softwareVersions, type Versions } from './versions.js';
@@ -70,6 +71,8 @@ export interface HealthSample {
   inference: { msP50: number | null; msP95: number | null };
   /** The latest punch in the database (UTC). */
   lastAttendanceAt: string | null;
+  /** NTP synchronisation: null when the system cannot tell. */
+  clockSynced: boolean | null;
   versions: Versions;
   pressure: PressureState;
 }
@@ -84,6 +87,8 @@ export interface MonitorOptions {
   inference?: (() => { msP50: number | null; msP95: number | null } | null) | undefined;
   /** Monotonic clock in ms, replaceable in tests. */
   now?: () => number;
+  /** How NTP synchronisation is read (tests give their own files and commands). */
+  clockProbe?: ClockProbe;
 }
 
 const GC_KINDS: Record<number, GcKind> = {
@@ -125,12 +130,14 @@ export class HealthMonitor {
   private lastSampleMs: number;
   private lastCpu = process.cpuUsage();
   private lastAttendanceAt: string | null = null;
+  private readonly clock: ClockWatch;
   private temperature: { atMs: number; celsius: number | null } | undefined;
   private readonly detach: (() => void)[] = [];
   latest: HealthSample | undefined;
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.clock = new ClockWatch(options.clockProbe);
     this.startedMs = this.now();
     this.lastSampleMs = this.startedMs;
     const { memory } = options.config;
@@ -246,6 +253,7 @@ export class HealthMonitor {
       camera: { state: this.cameraState, fps: this.framesSinceSample / elapsedS },
       inference: this.inferenceFigures(),
       lastAttendanceAt: this.lastAttendanceAt,
+      clockSynced: await this.clock.refresh(nowMs),
       versions: softwareVersions(),
       pressure,
     };
