@@ -33,6 +33,12 @@ export interface DaemonEvents {
   camera: [CameraState];
   /** The frame loop handled a frame: feeds the systemd watchdog. */
   progress: [];
+  /**
+   * The camera supervisor scheduled a restart of a failing source. The loop is alive and
+   * working on the fault, so this feeds the watchdog too: a camera that is down must not get
+   * the daemon killed, only a loop that hangs.
+   */
+  camera_retry: [];
   /** The outbox has new rows to deliver. */
   outbox: [];
 }

@@ -112,10 +112,19 @@ describe('ffmpeg sources', () => {
     const config = configSchema.parse({ camera: { source: 'v4l2', device: '/dev/video97' } });
     const { source, clock } = createSource(config.camera, { logger });
     const { cam, states, statuses } = camera(source, { clock });
+    const retries: number[] = [];
+    cam.on('retry', ({ failures }) => retries.push(failures));
     await runUntilState(cam, states, 'failed');
 
     assert.deepEqual(states.slice(0, 2), ['restarting', 'failed']);
     assert.ok(cam.status.restarts >= 3);
+    // Every scheduled restart is told, also while the state stays 'failed' (it feeds the
+    // watchdog: a camera that is away must not get the daemon killed).
+    assert.deepEqual(
+      retries,
+      retries.map((_, i) => i + 1),
+    );
+    assert.equal(retries.length, cam.status.restarts);
     assert.match(statuses.at(-1)?.lastError ?? '', /ffmpeg exited with code/);
     assert.equal(cam.status.state, 'stopped');
   });

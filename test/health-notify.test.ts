@@ -136,6 +136,26 @@ describe('systemd notify', () => {
     await module.stop();
   });
 
+  it('keeps feeding the watchdog while a failing camera is being retried', async () => {
+    const dir = tempDir();
+    const receiver = bindReceiver(dir);
+    const rt = runtime(dir);
+    let clockMs = 0;
+    const module = new SystemdModule(rt, {
+      env: { NOTIFY_SOCKET: receiver.path, WATCHDOG_USEC: '3000000' },
+      waitForCamera: false,
+      now: () => clockMs,
+    });
+    await module.start(new AbortController().signal);
+    await receiver.waitFor(1);
+
+    // No frame at all, but the supervisor schedules a restart every 2 s: the loop is alive.
+    for (; clockMs <= 6000; clockMs += 2000) rt.bus.emit('camera_retry');
+    await receiver.waitFor(5);
+    assert.equal(receiver.messages.filter((m) => m === 'WATCHDOG=1').length, 4);
+    await module.stop();
+  });
+
   it('keeps STATUS= up to date for systemctl status', async () => {
     const dir = tempDir();
     const receiver = bindReceiver(dir);

@@ -60,6 +60,7 @@ export class RecognitionModule implements Module {
       restartMaxMs: config.camera.restart_max_s * 1000,
     });
     this.camera.on('state', (status) => bus.emit('camera', status.state));
+    this.camera.on('retry', () => bus.emit('camera_retry'));
   }
 
   get status(): RecognitionStatus {

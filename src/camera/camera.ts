@@ -53,7 +53,11 @@ export interface CameraOptions {
  * backoff when it fails, ends or stalls, and reports its state. A camera fault is never
  * thrown to the consumer; only the end of a finite source (a file played once) ends the frames.
  */
-export class Camera extends EventEmitter<{ state: [CameraStatus] }> {
+export class Camera extends EventEmitter<{
+  state: [CameraStatus];
+  /** A restart is scheduled: the supervisor is alive and working on a fault. */
+  retry: [{ failures: number; delayMs: number }];
+}> {
   private current: CameraStatus;
   private readonly logger: Logger;
   private readonly clock: FrameClock;
@@ -162,6 +166,7 @@ export class Camera extends EventEmitter<{ state: [CameraStatus] }> {
     this.current.restarts++;
     this.setState(failures >= FAILED_AFTER ? 'failed' : 'restarting', reason);
     this.logger.debug({ delayMs, failures }, 'camera restart scheduled');
+    this.emit('retry', { failures, delayMs });
     await sleep(delayMs, undefined, { signal }).catch(() => undefined);
   }
 

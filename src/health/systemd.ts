@@ -19,7 +19,8 @@ export interface SystemdModuleOptions {
 /**
  * Tells systemd how the daemon is doing. Added last, so its start runs once models, database
  * and camera are up: READY=1 then. It stops first, so STOPPING=1 goes out before anything
- * else closes. WATCHDOG=1 follows frame-loop progress only.
+ * else closes. WATCHDOG=1 follows frame-loop progress only: frames handled, or restarts of a
+ * failing camera scheduled by its supervisor; never a bare timer.
  */
 export class SystemdModule implements Module {
   readonly name = 'systemd';
@@ -47,6 +48,7 @@ export class SystemdModule implements Module {
       if (signal.aborted) return;
     }
     this.runtime.bus.on('progress', this.onProgress);
+    this.runtime.bus.on('camera_retry', this.onProgress);
     this.watchdog?.start();
     await this.notifier.ready(this.options.statusLine?.() ?? 'running');
     const { statusLine, statusEveryMs } = this.options;
@@ -70,6 +72,7 @@ export class SystemdModule implements Module {
     clearInterval(this.statusTimer);
     this.watchdog?.stop();
     this.runtime.bus.off('progress', this.onProgress);
+    this.runtime.bus.off('camera_retry', this.onProgress);
     await this.notifier.stopping('stopping');
     this.notifier.close();
   }
