@@ -42,7 +42,8 @@ function overview(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0]}`),
     '',
     'Every command takes --config FILE; commands that print data take --json.',
-    'Exit codes: 0 ok, 1 failure, 2 usage error, 78 configuration error.',
+    'Exit codes: 0 ok, 1 failure, 2 usage error, 75 stopped on memory pressure,',
+    '78 configuration error.',
   ].join('\n');
 }
 
