@@ -106,6 +106,20 @@ describe('vision commands', () => {
     assert.deepEqual(JSON.parse((await inProcess(['templates', 'list', '--json'])).stdout), []);
   });
 
+  it('enrolls the photos of a folder, in name order', async () => {
+    assert.equal((await inProcess(['users', 'add', 'rose', '--name', 'Rose Leslie'])).code, 0);
+    const folder = face('people/rose_leslie');
+    const result = await inProcess(['enroll', '--user', 'rose', folder, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const files = JSON.parse(result.stdout).templates.map((t: { file: string }) => t.file);
+    assert.deepEqual(files, [join(folder, '1.jpg'), join(folder, '2.jpg')]);
+
+    const empty = tempDir();
+    const none = await inProcess(['enroll', '--user', 'rose', empty]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no photos to enroll/);
+  });
+
   it('reports an enroll without --user as a usage error', async () => {
     const result = await inProcess(['enroll', face('people/barack_obama/1.jpg')]);
     assert.equal(result.code, 2);

@@ -55,12 +55,23 @@ async function analyzeFiles(
   return results;
 }
 
+const PHOTO_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
+
+/** A photo given by name, or the photos of a folder in name order. */
+function photosIn(path: string): string[] {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((name) => PHOTO_EXTENSIONS.test(name))
+    .sort()
+    .map((name) => resolve(path, name));
+}
+
 const enrollCommand: Command = {
   name: 'enroll',
   summary:
-    'Enroll face photos of a user. Every photo must pass the quality gates; one refused ' +
-    'photo enrolls nothing.',
-  usage: '--user CODE IMAGE... [--largest] [--force]',
+    'Enroll face photos of a user (files, or folders of JPEG, PNG and WebP). Every photo ' +
+    'must pass the quality gates; one refused photo enrolls nothing.',
+  usage: '--user CODE IMAGE|FOLDER... [--largest] [--force]',
   positionals: [1, 100],
   json: true,
   options: {
@@ -71,15 +82,29 @@ const enrollCommand: Command = {
   async run(ctx) {
     const user = ctx.string('user');
     if (!user) throw new UsageError('presente enroll: --user CODE is required');
+    const files = ctx.positionals.flatMap(photosIn);
+    if (files.length === 0) throw new UsageError('presente enroll: no photos to enroll');
+    const tty = !ctx.json && process.stderr.isTTY === true;
     const result = await enrollUser(
       ctx.store,
       engine(ctx),
       ctx.config.vision,
       loadTemplateKey(ctx.config),
       user,
-      ctx.positionals,
-      { largest: ctx.flag('largest'), force: ctx.flag('force') },
-    );
+      files,
+      {
+        largest: ctx.flag('largest'),
+        force: ctx.flag('force'),
+        ...(tty && {
+          onPhoto: (index: number, total: number, file: string) =>
+            process.stderr.write(
+              `\rchecking photo ${index + 1}/${total} (${basename(file)})\x1b[K`,
+            ),
+        }),
+      },
+    ).finally(() => {
+      if (tty) process.stderr.write('\r\x1b[K');
+    });
     ctx.print(result, () =>
       [
         `enrolled ${result.templates.length} template(s) for ${result.user}`,

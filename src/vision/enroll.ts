@@ -14,6 +14,8 @@ export interface EnrollOptions {
   largest?: boolean;
   /** Enroll even when the face already matches another user. */
   force?: boolean;
+  /** Told before each photo is assessed (progress for a person watching). */
+  onPhoto?: (index: number, total: number, file: string) => void;
 }
 
 export interface AcceptedPhoto {
@@ -123,7 +125,8 @@ export async function enrollUser(
   const others = Matcher.fromStore(db, key, undefined, modelId).without(user.id);
   const accepted: AcceptedPhoto[] = [];
   const refusals: Refusal[] = [];
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
+    options.onPhoto?.(index, files.length, file);
     const result = await assessPhoto(engine, vision, file, options);
     if ('reason' in result) {
       refusals.push(result);
