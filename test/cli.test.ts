@@ -2,26 +2,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { commands, main } from '../src/commands/index.js';
+import { commands } from '../src/commands/index.js';
 import { ExitCode } from '../src/errors.js';
 import { softwareVersion } from '../src/paths.js';
+import { cliInProcess } from './cli-in-process.js';
 import { runCli, tempDir } from './helpers.js';
 
-/** Runs the CLI in this process with a clean environment and captures its output. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    out: (text: string) => {
-      stdout += `${text}\n`;
-    },
-    err: (text: string) => {
-      stderr += `${text}\n`;
-    },
-  };
-  const code = await main(args, io, env);
-  return { code, stdout, stderr };
-}
+const cli = cliInProcess;
 
 describe('cli', () => {
   it('prints the version', async () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { main } from '../src/commands/index.js';
 import { configSchema } from '../src/config/schema.js';
 import { silentLogger } from '../src/log.js';
 import { getVisionEngine } from '../src/vision/engine.js';
+import { cliInProcess } from './cli-in-process.js';
 import { face, runCli, tempDir } from './helpers.js';
 
 const dataDir = tempDir();
@@ -15,19 +15,8 @@ const env = { PRESENTE_DATA_DIR: dataDir, PRESENTE_CAMERA_SOURCE: 'images' };
  * Runs a command in this process, sharing one engine across the file; enrollment runs the
  * real CLI once to show a separate process loads, prints JSON and exits on its own.
  */
-async function inProcess(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    out: (text: string) => {
-      stdout += `${text}\n`;
-    },
-    err: (text: string) => {
-      stderr += `${text}\n`;
-    },
-  };
-  const code = await main(args, io, env);
-  return { code, stdout, stderr };
+function inProcess(args: string[]) {
+  return cliInProcess(args, env);
 }
 
 describe('vision commands', () => {
