@@ -48,6 +48,19 @@ describe('face tracker', () => {
     assert.equal(more[0]?.kind === 'user' && more[0].userCode, 'lin');
   });
 
+  test('a person walking up is decided on the close frames, not outvoted by the far ones', () => {
+    const tracker = new FaceTracker({ minFrames: 3 });
+    // Far away: described but not recognised, six times.
+    for (let i = 0; i < 6; i++) assert.deepEqual(tracker.update([seen(100, null)], i), []);
+    // Close: three matches are not yet a majority of the last six described frames...
+    for (let i = 6; i < 9; i++) assert.deepEqual(tracker.update([seen(100, lin)], i), []);
+    // ...four are.
+    const decided = tracker.update([seen(100, lin)], 9);
+    assert.equal(decided.length, 1);
+    assert.equal(decided[0]?.kind === 'user' && decided[0].userCode, 'lin');
+    assert.equal(tracker.created, 1);
+  });
+
   test('someone taking the place of a decided face is recognised after min_frames matches', () => {
     const tracker = new FaceTracker({ minFrames: 3 });
     for (let i = 0; i < 3; i++) tracker.update([seen(100, lin)], i);

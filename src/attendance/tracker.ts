@@ -27,6 +27,8 @@ export interface Track {
   missed: number;
   votes: Map<number, Vote>;
   unknownVotes: number;
+  /** The outcomes of the latest described frames (a user id, or null for unknown). */
+  recent: (number | null)[];
   /** Set once the track has been attributed to a user. */
   decidedUserId: number | null;
   /** Matches in a row, since the decision, for one other user (someone took the place). */
@@ -76,8 +78,10 @@ const MAX_CENTROID_DISTANCE = 0.6;
 /**
  * Follows faces across analysed frames by box overlap, falling back to centre distance for
  * a face that moves fast, and decides who a track is by vote: a user needs `minFrames`
- * matches that are also a majority of the frames where the face was described. One frame
- * never decides. Each track is attributed at most once.
+ * matches that are also a majority of the latest described frames (the last 2 × `minFrames`).
+ * The window, not the whole track, because a person walks up to the door: far away the face
+ * is described but not recognised, and those early frames must not outvote the close ones.
+ * One frame never decides. Each track is attributed at most once.
  */
 export class FaceTracker {
   private tracks: Track[] = [];
@@ -156,6 +160,7 @@ export class FaceTracker {
       missed: 0,
       votes: new Map(),
       unknownVotes: 0,
+      recent: [],
       decidedUserId: null,
       switchVotes: null,
     };
@@ -196,6 +201,8 @@ export class FaceTracker {
       this.watchForSwitch(track, observation);
       return;
     }
+    track.recent.push(observation.match?.userId ?? null);
+    if (track.recent.length > this.minFrames * 2) track.recent.shift();
     if (!observation.match) {
       track.unknownVotes++;
       return;
@@ -224,20 +231,24 @@ export class FaceTracker {
     track.switchVotes = null;
     track.votes = new Map();
     track.unknownVotes = 0;
+    track.recent = [];
     for (let i = 0; i < count; i++) this.vote(track, observation);
   }
 
   private decide(track: Track): TrackDecision | null {
     if (track.decidedUserId !== null) return null;
-    let described = track.unknownVotes;
-    let best: [number, Vote] | undefined;
-    for (const entry of track.votes) {
-      described += entry[1].count;
-      if (!best || entry[1].count > best[1].count) best = entry;
+    const counts = new Map<number, number>();
+    let userId: number | undefined;
+    for (const id of track.recent) {
+      if (id === null) continue;
+      const count = (counts.get(id) ?? 0) + 1;
+      counts.set(id, count);
+      if (userId === undefined || count > (counts.get(userId) ?? 0)) userId = id;
     }
-    if (!best) return null;
-    const [userId, vote] = best;
-    if (vote.count < this.minFrames || vote.count * 2 <= described) return null;
+    if (userId === undefined) return null;
+    const count = counts.get(userId) ?? 0;
+    if (count < this.minFrames || count * 2 <= track.recent.length) return null;
+    const vote = track.votes.get(userId)!;
     track.decidedUserId = userId;
     return {
       kind: 'user',
