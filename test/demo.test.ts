@@ -1,42 +1,68 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { findBiometrics } from '../src/privacy/scan.js';
-import { runCli, tempDir } from './helpers.js';
-import { attendanceValidator } from './mqtt-support.js';
+import { cleanEnv, cliEntry, root, tempDir } from './helpers.js';
+import { attendanceValidator, Observer } from './mqtt-support.js';
 
 describe('presente demo', () => {
   it('recognises the bundled performer once and delivers the event to the central side', async () => {
     const dataDir = tempDir();
-    const result = await runCli(
-      ['demo', '--json', '--data-dir', dataDir],
-      {},
-      { timeoutMs: 600_000 },
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliEntry, 'demo', '--json', '--data-dir', dataDir],
+      { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    assert.equal(result.code, 0, result.stderr);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
 
-    const lines = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    const summary = lines.at(-1).summary;
-    const events = lines.slice(0, -1);
+    // The first line names the broker: listen to everything published on it, as an office
+    // would, to check that nothing biometric ever leaves the terminal.
+    const lines: Record<string, unknown>[] = [];
+    let observer: Observer | undefined;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const parsed = JSON.parse(line);
+      lines.push(parsed);
+      if (parsed.demo) {
+        observer = await Observer.connect(parsed.demo.broker, { protocolVersion: 4 });
+        await observer.subscribe('#');
+      }
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.ok(observer, 'the demo named its broker');
+    await observer.close();
+
+    const summary = lines.at(-1)?.summary as Record<string, number>;
+    const events = lines.slice(1, -1) as Record<string, unknown>[];
 
     // Exactly one punch: the performer who is close to the camera; nobody else in the clip.
-    assert.equal(events.length, 1, result.stdout);
-    const [event] = events;
-    assert.equal(event.user.code, 'lin_manuel_miranda');
+    assert.equal(events.length, 1, JSON.stringify(lines));
+    const [{ delay_ms: delay, ...event }] = events as [Record<string, unknown>];
+    assert.equal((event.user as { code: string }).code, 'lin_manuel_miranda');
     assert.equal(event.kind, 'check_in');
     assert.equal(summary.events_recorded, 1);
     assert.equal(summary.events_received, 1);
-    assert.ok(summary.frames_analysed > 0 && summary.frames_analysed <= summary.frames_read);
+    assert.ok(Number(delay) >= 0);
+    assert.ok(summary.frames_analysed! > 0 && summary.frames_analysed! <= summary.frames_read!);
 
-    // What the subscriber received is the published payload, valid against the documented schema.
-    const { delay_ms: delay, ...published } = event;
-    assert.ok(delay >= 0);
-    assert.deepEqual(attendanceValidator()(published), []);
-    assert.deepEqual(findBiometrics(published), []);
+    // What the subscriber received is the published payload, valid against the schema.
+    assert.deepEqual(attendanceValidator()(event), []);
+
+    // Every payload on the broker: presence, heartbeat, the event; none biometric.
+    const topics = new Set(observer.messages.map((m) => m.topic.split('/').at(-1)));
+    for (const topic of ['status', 'attendance']) assert.ok(topics.has(topic), topic);
+    for (const message of observer.messages) {
+      const text = message.payload.toString('utf8');
+      assert.deepEqual(findBiometrics(text), [], message.topic);
+      assert.deepEqual(findBiometrics(message.payload), [], message.topic);
+      assert.deepEqual(findBiometrics(JSON.parse(text)), [], message.topic);
+    }
 
     // The terminal recorded it, and the central database holds the same event once.
     const terminal = new Database(join(dataDir, 'presente.db'), { readonly: true });

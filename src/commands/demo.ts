@@ -91,7 +91,8 @@ const demoCommand: Command = {
   name: 'demo',
   summary:
     'Enroll the bundled people, play the bundled clip as the camera, publish over MQTT and ' +
-    'print each event as a central subscriber receives it. No camera or network needed.',
+    'print each event as a central subscriber receives it. No camera or network needed. ' +
+    'With --json: a {"demo"} line, one line per event received, then a {"summary"} line.',
   usage: '[--data-dir DIR]',
   json: true,
   options: {
@@ -127,6 +128,9 @@ const demoCommand: Command = {
 
     say(`presente demo: data in ${dataDir}`);
     say(`  broker ${config.mqtt.url}${broker ? ' (embedded, in this process)' : ''}`);
+    if (ctx.json) {
+      ctx.io.out(JSON.stringify({ demo: { data_dir: dataDir, broker: config.mqtt.url } }));
+    }
 
     // The terminal's database: schema, the bundled roles, shifts and people, their photos.
     const db = openDatabase(dataDir, { busyTimeoutMs: config.database.busy_timeout_ms });
