@@ -48,6 +48,19 @@ describe('clock synchronisation', () => {
     );
   });
 
+  it('does not hand the notify socket to timedatectl, which would report ERRNO= on it', async () => {
+    const script = join(dir, 'timedatectl-env');
+    writeFileSync(script, '#!/bin/sh\n[ -z "$NOTIFY_SOCKET" ] && echo yes || echo leaked\n');
+    chmodSync(script, 0o755);
+    process.env.NOTIFY_SOCKET = join(dir, 'notify.sock');
+    try {
+      const probe = { markerFile: join(dir, 'absent'), timedatectl: script };
+      assert.equal(await readClockSync(probe), true);
+    } finally {
+      delete process.env.NOTIFY_SOCKET;
+    }
+  });
+
   it('asks the system at most once per period', async () => {
     const flag = join(dir, 'flag');
     const watch = new ClockWatch({ markerFile: flag, timedatectl: timedatectl(dir, 'no') }, 1000);

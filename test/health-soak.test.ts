@@ -4,8 +4,9 @@ import { soak } from '../bench/soak.js';
 import { loadConfig } from '../src/config/load.js';
 
 // The reduced soak: the benchmark's full run (npm run bench:soak) has 20,000 frames.
-const FRAMES = 250;
-const EVERY = 50;
+// 600 frames, so a few hundred kilobytes of noise in one row cannot read as a trend.
+const FRAMES = 600;
+const EVERY = 100;
 
 describe('soak', () => {
   it('holds tensors, heap and RSS steady over the looped clip', async () => {

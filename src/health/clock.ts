@@ -25,11 +25,14 @@ export async function readClockSync(probe: ClockProbe = systemClockProbe): Promi
   } catch {
     // No marker: timesyncd is not running or not synchronised; ask timedatectl.
   }
+  // Without NOTIFY_SOCKET: a systemd tool that fails reports ERRNO= to that socket, which
+  // systemd would read as the daemon's own state.
+  const { NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...env } = process.env;
   return new Promise((resolve) => {
     execFile(
       probe.timedatectl,
       ['show', '--property=NTPSynchronized', '--value'],
-      { timeout: 2000 },
+      { timeout: 2000, env },
       (err, stdout) => {
         const answer = stdout?.trim();
         if (!err && answer === 'yes') resolve(true);
