@@ -72,6 +72,10 @@ async function enrollBundledPeople(ctx: CommandContext, db: ReturnType<typeof op
   return { people, photos };
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : noun.endsWith('ch') ? 'es' : 's'}`;
+}
+
 function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
   return new Promise((done) => {
     const began = Date.now();
@@ -225,8 +229,9 @@ const demoCommand: Command = {
         say(
           `summary: ${result.frames_read} frames read, ${result.frames_analysed} analysed ` +
             `(${result.ms_per_analysed_frame_p50} ms each), ${result.faces_seen} faces seen ` +
-            `(${result.unknown_faces} unknown), ${result.events_recorded} punches recorded, ` +
-            `${result.events_received} received by the central subscriber, in ${result.wall_s} s`,
+            `(${result.unknown_faces} unknown), ${plural(result.events_recorded, 'punch')} ` +
+            `recorded, ${result.events_received} received by the central subscriber, in ` +
+            `${result.wall_s} s`,
         );
         say(`the attendance is in ${join(dataDir, 'presente.db')}; try:`);
         say(`  PRESENTE_DATA_DIR=${dataDir} presente report --from ${today} --to ${today}`);
