@@ -7,8 +7,9 @@ const CELL_DELTA = 24;
 
 /**
  * A cheap motion detector: each frame is reduced to an 80x60 grid of brightness samples and
- * compared with the grid of the last frame that was analysed. It costs a few tens of microseconds a frame, so
- * the face model only runs when something in front of the door changes.
+ * compared with the grid of the last frame that was analysed. It costs a few tens of
+ * microseconds a frame, so the face model only runs when something in front of the door
+ * changes.
  */
 export class MotionGate {
   private reference: Uint8Array | undefined;

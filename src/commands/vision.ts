@@ -206,9 +206,12 @@ const embedCommand: Command = {
   },
 };
 
+const yesNo = (flag: boolean) => (flag ? 'yes' : 'no');
+
 function faceLine(face: DetectedFace): string {
   const { x, y, width, height } = face.box;
-  return `${Math.round(x)},${Math.round(y)} ${Math.round(width)}x${Math.round(height)} score ${face.score.toFixed(2)}`;
+  const size = `${Math.round(width)}x${Math.round(height)}`;
+  return `${Math.round(x)},${Math.round(y)} ${size} score ${face.score.toFixed(2)}`;
 }
 
 const finite = (value: number) => (Number.isFinite(value) ? round(value) : null);
@@ -337,7 +340,7 @@ const doctorCommand: Command = {
         add(
           'backend',
           true,
-          `${info.backend} (simd ${info.simd ? 'yes' : 'no'}, threads ${info.threads ? 'yes' : 'no'}),` +
+          `${info.backend} (simd ${yesNo(info.simd)}, threads ${yesNo(info.threads)}),` +
             ` detector ${info.detector}, tfjs ${info.tfjsVersion}, face-api ` +
             `${info.faceApiVersion}, loaded in ${info.loadMs} ms`,
         );

@@ -49,5 +49,6 @@ export function withReference(readme: string): string {
   const begin = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
   if (begin < 0 || end < begin) throw new Error('README has no config reference markers');
-  return `${readme.slice(0, begin + README_BEGIN.length)}\n${referenceTable()}\n${readme.slice(end)}`;
+  const head = readme.slice(0, begin + README_BEGIN.length);
+  return `${head}\n${referenceTable()}\n${readme.slice(end)}`;
 }

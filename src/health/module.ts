@@ -245,7 +245,8 @@ export class HealthModule implements Module {
       this.alert({
         kind: 'memory_pressure',
         severity: 'warning',
-        message: `memory pressure: ${pressure.reason}; analysing 1 frame in ${pressure.frameStride}`,
+        message:
+          `memory pressure: ${pressure.reason}; ` + `analysing 1 frame in ${pressure.frameStride}`,
         details,
       });
     }

@@ -389,7 +389,8 @@ export function databaseSizeMb(dataDir: string): number | null {
 function readThrottled(): boolean | null {
   try {
     const value = Number.parseInt(readFileSync(PI_THROTTLED_FILE, 'utf8').trim(), 16);
-    // Bits 1 to 3: capped, throttled or at the soft temperature limit now (higher bits: "has been").
+    // Bits 1 to 3: capped, throttled or at the soft temperature limit now (higher bits:
+    // "has been").
     return Number.isFinite(value) ? (value & 0b1110) !== 0 : null;
   } catch {
     return null;

@@ -11,7 +11,8 @@ export interface Sighting {
 
 export function insertSighting(db: Db, sighting: Sighting): void {
   db.prepare(
-    'INSERT INTO sightings (occurred_at, camera, distance) VALUES (@occurredAt, @camera, @distance)',
+    `INSERT INTO sightings (occurred_at, camera, distance)
+     VALUES (@occurredAt, @camera, @distance)`,
   ).run(sighting);
 }
 

@@ -85,21 +85,45 @@ export async function assessPhoto(
   return { file, descriptor: face.descriptor, quality };
 }
 
+type VisionKey = keyof VisionConfig & `enroll_${string}`;
+
+/** The quality gates in order: a photo is refused by the first whose limit it misses. */
+const GATES: {
+  key: VisionKey;
+  refuses: (q: Required<TemplateQuality>, limit: number) => boolean;
+  says: (q: Required<TemplateQuality>) => string;
+}[] = [
+  {
+    key: 'enroll_min_face_px',
+    refuses: (q, limit) => q.faceWidth < limit,
+    says: (q) => `face is ${q.faceWidth} px, smaller than`,
+  },
+  {
+    key: 'enroll_min_score',
+    refuses: (q, limit) => q.score < limit,
+    says: (q) => `detection score ${q.score} is below`,
+  },
+  {
+    key: 'enroll_min_sharpness',
+    refuses: (q, limit) => q.sharpness < limit,
+    says: (q) => `face is blurred: sharpness ${q.sharpness} is below`,
+  },
+  {
+    key: 'enroll_max_yaw_deg',
+    refuses: (q, limit) => Math.abs(q.yaw) > limit,
+    says: (q) => `head turned ${Math.abs(q.yaw)}°, more than`,
+  },
+  {
+    key: 'enroll_max_roll_deg',
+    refuses: (q, limit) => Math.abs(q.roll) > limit,
+    says: (q) => `head tilted ${Math.abs(q.roll)}°, more than`,
+  },
+];
+
 function gateReason(vision: VisionConfig, q: Required<TemplateQuality>): string | null {
-  if (q.faceWidth < vision.enroll_min_face_px) {
-    return `face is ${q.faceWidth} px, smaller than vision.enroll_min_face_px (${vision.enroll_min_face_px})`;
-  }
-  if (q.score < vision.enroll_min_score) {
-    return `detection score ${q.score} is below vision.enroll_min_score (${vision.enroll_min_score})`;
-  }
-  if (q.sharpness < vision.enroll_min_sharpness) {
-    return `face is blurred: sharpness ${q.sharpness} is below vision.enroll_min_sharpness (${vision.enroll_min_sharpness})`;
-  }
-  if (Math.abs(q.yaw) > vision.enroll_max_yaw_deg) {
-    return `head turned ${Math.abs(q.yaw)}°, more than vision.enroll_max_yaw_deg (${vision.enroll_max_yaw_deg})`;
-  }
-  if (Math.abs(q.roll) > vision.enroll_max_roll_deg) {
-    return `head tilted ${Math.abs(q.roll)}°, more than vision.enroll_max_roll_deg (${vision.enroll_max_roll_deg})`;
+  for (const gate of GATES) {
+    const limit = vision[gate.key] as number;
+    if (gate.refuses(q, limit)) return `${gate.says(q)} vision.${gate.key} (${limit})`;
   }
   return null;
 }
